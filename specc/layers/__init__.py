@@ -1,0 +1,11 @@
+"""The layer registry, filled by importing one module per layer type.
+
+To add a layer type: write ``specc/layers/<name>.py`` with one ``@register_layer``
+class, and add its import line below. Tests are driven by the registry.
+"""
+
+from specc.layers import conv2d  # noqa: F401
+from specc.layers.base import Layer, LayerExpect, ParamCount
+from specc.layers.registry import LAYER_TYPES, nearest_layer_type, register_layer
+
+__all__ = ["LAYER_TYPES", "Layer", "LayerExpect", "ParamCount", "nearest_layer_type", "register_layer"]

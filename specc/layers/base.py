@@ -1,0 +1,118 @@
+"""The base every layer type builds on: its spec fields and its inference rules.
+
+A layer type is one module in ``specc/layers/`` holding one subclass of :class:`Layer`:
+its Keras arguments (with Keras's names and defaults) as pydantic fields, and the pure
+rules that give its output shape, parameter counts and FLOPs. No framework is imported
+on this path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from specc.errors import LayerError
+from specc.spec.types import Count, Identifier, Shape, StrictInt
+
+
+class LayerExpect(BaseModel):
+    """What the author expects a layer to produce; checked by `specc validate`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shape: tuple[StrictInt | None, ...] | None = Field(
+        default=None, description="Output shape without the batch dimension, e.g. [32, 32, 96]."
+    )
+    params: Count | None = Field(default=None, description="Total parameter count.")
+    trainable: Count | None = None
+    non_trainable: Count | None = None
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Parameter counts with the arithmetic behind them, e.g. ``(11*11*3 + 1)*96``."""
+
+    trainable: int = 0
+    non_trainable: int = 0
+    formula: str = "0"
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+NO_PARAMS = ParamCount()
+
+
+class Layer(BaseModel):
+    """One named node of the model graph."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Subclasses narrow `type` to a Literal naming the Keras class, e.g. Literal["Conv2D"].
+    type: str
+    name: Identifier = Field(description="Unique layer name; becomes the Keras and PyTorch name.")
+    inputs: tuple[Identifier, ...] | None = Field(
+        default=None,
+        description="Names of the layers feeding this one; default: the previous layer "
+        "(or the model input for the first layer).",
+    )
+    expect: LayerExpect | None = None
+
+    # How many inputs the layer takes: 1 for most, None for merge layers taking any number.
+    arity: ClassVar[int | None] = 1
+
+    @classmethod
+    def type_name(cls) -> str:
+        (name,) = get_args(cls.model_fields["type"].annotation)
+        return name
+
+    def hyper_parameters(self) -> dict[str, Any]:
+        """The Keras arguments of this layer (everything but graph wiring and expectations)."""
+        return self.model_dump(exclude={"type", "name", "inputs", "expect"})
+
+    # --- inference rules: pure functions of the input shapes (batch dimension left out) ---
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        raise NotImplementedError(f"{type(self).__name__} must define output_shape")
+
+    def param_count(self, input_shapes: Sequence[Shape]) -> ParamCount:
+        return NO_PARAMS
+
+    def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
+        """Floating-point operations for one example; a multiply-add counts as 2."""
+        return 0
+
+    # --- helpers for subclasses ---
+
+    @staticmethod
+    def single_input(input_shapes: Sequence[Shape], rank: int | None = None) -> Shape:
+        """The one input shape, checked against the rank the layer needs (batch excluded)."""
+        (shape,) = input_shapes
+        if rank is not None and len(shape) != rank:
+            raise LayerError(
+                f"expects an input of rank {rank + 1} (batch, {_axes(rank)}); "
+                f"received an input of shape {format_shape(shape)}"
+            )
+        return shape
+
+
+def _axes(rank: int) -> str:
+    return {1: "features", 2: "steps, features", 3: "height, width, channels"}.get(
+        rank, f"{rank} axes"
+    )
+
+
+def format_shape(shape: Sequence[int | None]) -> str:
+    """Keras's notation: (None, 32, 32, 96) with the batch dimension shown as None."""
+    return "(" + ", ".join(["None", *(str(d) for d in shape)]) + ")"
+
+
+def elements(shape: Sequence[int]) -> int:
+    count = 1
+    for dim in shape:
+        count *= dim
+    return count
