@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
 from specc import __version__
 from specc.errors import ExitCode, SpeccError
 
-COMMANDS = ("validate", "schema", "build", "parity", "train", "eval")
+# Shown in this order in --help; every module in specc.commands is a subcommand.
+PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval")
 
 EPILOG = """exit codes:
   0    everything holds
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"specc {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in COMMANDS:
+    for name in _command_names():
         module = importlib.import_module(f"specc.commands.{name}")
         subparser = subparsers.add_parser(
             name,
@@ -51,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(subparser)
         subparser.set_defaults(run=module.run)
     return parser
+
+
+def _command_names() -> list[str]:
+    import specc.commands
+
+    found = {info.name for info in pkgutil.iter_modules(specc.commands.__path__)}
+    order = {name: rank for rank, name in enumerate(PREFERRED_ORDER)}
+    return sorted(found, key=lambda name: (order.get(name, len(order)), name))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
