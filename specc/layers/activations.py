@@ -21,10 +21,23 @@ ActivationName = Literal[
     "linear",
 ]
 
-# Per element, for the FLOP count; "linear" is free.
-ACTIVATION_FLOPS: dict[str, int] = {name: 1 for name in ActivationName.__args__}  # type: ignore[attr-defined]
-ACTIVATION_FLOPS.update({"linear": 0, "softmax": 3, "gelu": 8, "silu": 4, "swish": 4, "elu": 3,
-                         "selu": 4, "softplus": 3, "sigmoid": 3, "tanh": 3})
+# FLOPs per element, a rough but fixed convention (an exp or a division counts as one).
+ACTIVATION_FLOPS: dict[str, int] = {
+    "relu": 1,
+    "relu6": 2,
+    "leaky_relu": 2,
+    "elu": 3,
+    "selu": 4,
+    "gelu": 8,
+    "sigmoid": 3,
+    "hard_sigmoid": 3,
+    "tanh": 3,
+    "softmax": 3,
+    "silu": 4,
+    "swish": 4,
+    "softplus": 3,
+    "linear": 0,
+}
 
 InitializerName = Literal[
     "glorot_uniform",

@@ -8,7 +8,7 @@ on this path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, get_args
 
@@ -111,7 +111,7 @@ def format_shape(shape: Sequence[int | None]) -> str:
     return "(" + ", ".join(["None", *(str(d) for d in shape)]) + ")"
 
 
-def elements(shape: Sequence[int]) -> int:
+def elements(shape: Iterable[int]) -> int:
     count = 1
     for dim in shape:
         count *= dim

@@ -14,18 +14,16 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 __all__ = [
-    "Identifier",
-    "IntPair",
-    "PositiveInt",
-    "NonNegativeInt",
     "Count",
     "FiniteFloat",
-    "Rate",
+    "Identifier",
+    "IntPair",
+    "NonNegativeInt",
+    "PositiveInt",
+    "Shape",
     "StrictBool",
     "StrictInt",
     "StrictStr",
-    "Shape",
-    "positive_int",
 ]
 
 # Upper bounds keep absurd sizes ("a trillion filters") out before any arithmetic explodes.
@@ -56,19 +54,9 @@ NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=MAX_DIM)]
 # Parameter and FLOP counts: far beyond any dimension, still bounded.
 Count = Annotated[StrictInt, Field(ge=0, le=10**15)]
 FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
-Rate = Annotated[StrictFloat, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
 
 # A Keras "int or tuple of 2 ints" argument (kernel_size, strides, pool_size, ...).
 IntPair = StrictInt | tuple[StrictInt, StrictInt]
 
 Shape = tuple[int, ...]
 
-
-def positive_int(argument: str, value: int) -> int:
-    """Keras's check for a strictly positive argument, with Keras's message."""
-    if value <= 0:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Expected a strictly positive value. "
-            f"Received {argument}={value}."
-        )
-    return value

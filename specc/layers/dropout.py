@@ -1,0 +1,31 @@
+"""Dropout: identity at inference, drops `rate` of the units in training."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import field_validator
+
+from specc.layers.base import Layer
+from specc.layers.registry import register_layer
+from specc.spec.types import FiniteFloat, Shape
+
+
+@register_layer
+class Dropout(Layer):
+    type: Literal["Dropout"]
+    rate: FiniteFloat
+
+    @field_validator("rate")
+    @classmethod
+    def _rate_in_unit_interval(cls, rate: float) -> float:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(
+                "Invalid value received for argument `rate`. Expected a float value between "
+                f"0 and 1. Received: rate={rate}"
+            )
+        return rate
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        return self.single_input(input_shapes)
