@@ -1,0 +1,116 @@
+"""Each layer type's shape, parameter and FLOP rules against values worked out by hand.
+
+The table below must hold at least one case for every registered layer type: a new type
+fails `test_every_registered_type_has_hand_computed_cases` until its cases are written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from specc.errors import LayerError
+from specc.layers import LAYER_TYPES, Layer
+
+# (type, hyper-parameters, input shapes, output shape, trainable, non-trainable)
+CASES: list[tuple[str, dict[str, Any], list[tuple[int, ...]], tuple[int, ...], int, int]] = [
+    ("Conv2D", {"filters": 96, "kernel_size": 11, "padding": "same"}, [(32, 32, 3)], (32, 32, 96), (11 * 11 * 3 + 1) * 96, 0),
+    ("Conv2D", {"filters": 8, "kernel_size": [3, 5], "strides": 2}, [(15, 16, 4)], (7, 6, 8), (3 * 5 * 4 + 1) * 8, 0),
+    ("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}, [(15, 16, 4)], (8, 8, 8), (9 * 4 + 1) * 8, 0),
+    ("Conv2D", {"filters": 6, "kernel_size": 3, "dilation_rate": 2, "use_bias": False}, [(9, 9, 2)], (5, 5, 6), 9 * 2 * 6, 0),
+    ("Conv2D", {"filters": 8, "kernel_size": 3, "groups": 2}, [(5, 5, 4)], (3, 3, 8), (9 * 2 + 1) * 8, 0),
+    ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2}, [(6, 6, 4)], (4, 4, 8), 9 * 4 * 2 + 8, 0),
+    ("DepthwiseConv2D", {"kernel_size": 3, "strides": 2, "padding": "same", "use_bias": False}, [(7, 7, 5)], (4, 4, 5), 9 * 5, 0),
+    ("SeparableConv2D", {"filters": 7, "kernel_size": 3}, [(6, 6, 4)], (4, 4, 7), 9 * 4 + 4 * 7 + 7, 0),
+    ("SeparableConv2D", {"filters": 7, "kernel_size": 3, "depth_multiplier": 2, "padding": "same", "use_bias": False}, [(6, 6, 4)], (6, 6, 7), 9 * 8 + 8 * 7, 0),
+    ("Dense", {"units": 10}, [(4096,)], (10,), 4096 * 10 + 10, 0),
+    ("Dense", {"units": 3, "use_bias": False}, [(5, 4)], (5, 3), 12, 0),
+    ("BatchNormalization", {}, [(4, 4, 96)], (4, 4, 96), 2 * 96, 2 * 96),
+    ("BatchNormalization", {"center": False}, [(10,)], (10,), 10, 20),
+    ("LayerNormalization", {}, [(64,)], (64,), 128, 0),
+    ("LayerNormalization", {"scale": False}, [(3, 3, 8)], (3, 3, 8), 8, 0),
+    ("Activation", {"activation": "softmax"}, [(10,)], (10,), 0, 0),
+    ("ReLU", {"max_value": 6.0}, [(2, 2, 3)], (2, 2, 3), 0, 0),
+    ("Dropout", {"rate": 0.5}, [(3072,)], (3072,), 0, 0),
+    ("Flatten", {}, [(4, 4, 1024)], (16384,), 0, 0),
+    ("Reshape", {"target_shape": [4, -1]}, [(2, 2, 6)], (4, 6), 0, 0),
+    ("Reshape", {"target_shape": [2, 3, 4]}, [(24,)], (2, 3, 4), 0, 0),
+    ("MaxPooling2D", {}, [(9, 9, 1024)], (4, 4, 1024), 0, 0),
+    ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}, [(9, 9, 2)], (5, 5, 2), 0, 0),
+    ("AveragePooling2D", {"pool_size": [2, 3], "strides": 1}, [(5, 5, 2)], (4, 3, 2), 0, 0),
+    ("GlobalAveragePooling2D", {}, [(7, 7, 32)], (32,), 0, 0),
+    ("GlobalMaxPooling2D", {"keepdims": True}, [(7, 7, 32)], (1, 1, 32), 0, 0),
+    ("ZeroPadding2D", {"padding": 1}, [(8, 8, 256)], (10, 10, 256), 0, 0),
+    ("ZeroPadding2D", {"padding": [[0, 1], [2, 3]]}, [(8, 8, 2)], (9, 13, 2), 0, 0),
+    ("Add", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 8)], (4, 4, 8), 0, 0),
+    ("Concatenate", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 3)], (4, 4, 11), 0, 0),
+]
+
+# (type, hyper-parameters, input shapes, argument at fault)
+REFUSED: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str | None]] = [
+    ("Conv2D", {"filters": 4, "kernel_size": 5}, [(3, 3, 1)], "kernel_size"),
+    ("Conv2D", {"filters": 4, "kernel_size": 3}, [(10,)], None),
+    ("Conv2D", {"filters": 3, "kernel_size": 3, "groups": 2}, [(5, 5, 4)], "groups"),
+    ("Conv2D", {"filters": 4, "kernel_size": 3, "strides": 2, "dilation_rate": 2}, [(9, 9, 1)], "strides"),
+    ("Conv2D", {"filters": 4, "kernel_size": 0}, [(9, 9, 1)], "kernel_size"),
+    ("MaxPooling2D", {"pool_size": 4}, [(3, 3, 1)], "pool_size"),
+    ("Reshape", {"target_shape": [5, -1]}, [(2, 2, 6)], "target_shape"),
+    ("Add", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 3)], "inputs"),
+    ("ZeroPadding2D", {"padding": -1}, [(3, 3, 1)], "padding"),
+]
+
+
+def _build(type_name: str, arguments: dict[str, Any]) -> Layer:
+    return LAYER_TYPES[type_name].model_validate({"type": type_name, "name": "layer", **arguments})
+
+
+@pytest.mark.parametrize("type_name", sorted(LAYER_TYPES))
+def test_every_registered_type_has_hand_computed_cases(type_name: str) -> None:
+    assert any(case[0] == type_name for case in CASES), f"add hand-computed cases for {type_name}"
+
+
+@pytest.mark.parametrize(
+    ("type_name", "arguments", "inputs", "shape", "trainable", "non_trainable"),
+    CASES,
+    ids=[f"{case[0]}-{i}" for i, case in enumerate(CASES)],
+)
+def test_rules_match_hand_computed_values(
+    type_name: str,
+    arguments: dict[str, Any],
+    inputs: list[tuple[int, ...]],
+    shape: tuple[int, ...],
+    trainable: int,
+    non_trainable: int,
+) -> None:
+    layer = _build(type_name, arguments)
+    assert layer.output_shape(inputs) == shape
+    params = layer.param_count(inputs)
+    assert (params.trainable, params.non_trainable) == (trainable, non_trainable)
+    assert eval(params.formula, {"__builtins__": {}}) == params.total  # the arithmetic shown adds up
+    assert layer.flops(inputs, shape) >= 0
+
+
+@pytest.mark.parametrize(
+    ("type_name", "arguments", "inputs", "field"),
+    REFUSED,
+    ids=[f"{case[0]}-{i}" for i, case in enumerate(REFUSED)],
+)
+def test_rules_refuse_inputs_that_do_not_fit(
+    type_name: str, arguments: dict[str, Any], inputs: list[tuple[int, ...]], field: str | None
+) -> None:
+    layer = _build(type_name, arguments)
+    with pytest.raises(LayerError) as raised:
+        layer.output_shape(inputs)
+        layer.param_count(inputs)
+    assert raised.value.field == field
+
+
+def test_conv_flops_count_a_multiply_add_as_two() -> None:
+    layer = _build("Conv2D", {"filters": 96, "kernel_size": 11, "padding": "same", "use_bias": False})
+    assert layer.flops([(32, 32, 3)], (32, 32, 96)) == 32 * 32 * 96 * 11 * 11 * 3 * 2
+
+
+def test_dense_flops_include_bias_adds() -> None:
+    layer = _build("Dense", {"units": 10})
+    assert layer.flops([(4096,)], (10,)) == 10 * (2 * 4096 + 1)

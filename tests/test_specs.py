@@ -1,0 +1,74 @@
+"""Every spec in specs/ validates and every expectation it declares holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from specc.graph import ModelInfo
+from specc.spec.load import load_spec
+
+SEED_TOTALS = (78_990_642, 78_970_462, 20_180)
+
+
+def _declared_mismatches(info: ModelInfo) -> list[str]:
+    problems = []
+    for layer_info in info.layers:
+        expect = layer_info.layer.expect
+        if expect is None:
+            continue
+        if expect.shape is not None and tuple(expect.shape) != layer_info.output_shape:
+            problems.append(f"{layer_info.layer.name}: shape {layer_info.output_shape}")
+        counts = {
+            "params": layer_info.params.total,
+            "trainable": layer_info.params.trainable,
+            "non_trainable": layer_info.params.non_trainable,
+        }
+        for key, inferred in counts.items():
+            declared = getattr(expect, key)
+            if declared is not None and declared != inferred:
+                problems.append(f"{layer_info.layer.name}: {key} {declared} != {inferred}")
+    return problems
+
+
+def test_spec_expectations_hold(spec_path: Path) -> None:
+    loaded = load_spec(spec_path)
+    assert _declared_mismatches(loaded.info) == []
+    expect = loaded.spec.expect
+    assert expect is not None, "every shipped spec declares its totals"
+    assert (expect.total_params, expect.trainable_params, expect.non_trainable_params) == (
+        loaded.info.total_params,
+        loaded.info.trainable_params,
+        loaded.info.non_trainable_params,
+    )
+
+
+def test_alexnet_reproduces_the_seed_table() -> None:
+    seed = (Path(__file__).resolve().parents[2] / "shared" / "seed" / "alexnet-keras-summary.md")
+    loaded = load_spec(Path(__file__).resolve().parent.parent / "specs" / "alexnet.yaml")
+    info = loaded.info
+    assert (info.total_params, info.trainable_params, info.non_trainable_params) == SEED_TOTALS
+    assert loaded.spec.reference is not None
+    assert loaded.spec.reference.test_accuracy == 0.401
+    if seed.exists():  # the seed lies beside the checkout, here and in CI
+        rows = _seed_rows(seed.read_text())
+        assert [(i.layer.name, i.layer.type, i.output_shape, i.params.total) for i in info.layers] == rows
+
+
+def _seed_rows(summary: str) -> list[tuple[str, str, tuple[int, ...], int]]:
+    """Parse the seed's Keras 2 summary: `conv2d_1 (Conv2D)  (None, 32, 32, 96)  34944`."""
+    import re
+
+    pattern = re.compile(r"^(\w+) \((\w+)\)?\s+\(None, ([\d, ]+)\)\s+(\d+)\s*$")
+    truncated_types = {
+        "Batch": "BatchNormalization",
+        "MaxPooling2": "MaxPooling2D",
+        "ZeroPaddin": "ZeroPadding2D",
+    }
+    rows = []
+    for line in summary.splitlines():
+        match = pattern.match(line)
+        if match:
+            name, layer_type, shape, params = match.groups()
+            shape_tuple = tuple(int(d) for d in shape.split(","))
+            rows.append((name, truncated_types.get(layer_type, layer_type), shape_tuple, int(params)))
+    return rows
