@@ -6,9 +6,10 @@ is part of the language (and of `specc schema`) as soon as it is registered.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 import specc.layers  # noqa: F401  (fills the registry)
 from specc.layers.base import Layer
@@ -59,21 +60,13 @@ class Spec(_Section):
     reference: Reference | None = None
 
     @model_validator(mode="after")
-    def _check_graph_wiring(self) -> Spec:
-        seen = {self.input.name}
-        for index, layer in enumerate(self.layers):
-            if layer.name in seen:
-                raise ValueError(
-                    f"layers[{index}]: duplicate name {layer.name!r}; every layer (and the input) "
-                    f"needs a unique name"
-                )
-            for source in layer.inputs or ():
-                if source not in seen:
-                    raise ValueError(
-                        f"layers[{index}] ({layer.name}): input {source!r} is not the input or an "
-                        f"earlier layer"
-                    )
-            seen.add(layer.name)
+    def _check_graph_wiring(self, info: ValidationInfo) -> Spec:
+        # The spec loader checks wiring itself, to point at the offending line.
+        if (info.context or {}).get(DEFER_WIRING_CHECK):
+            return self
+        problem = first_wiring_problem(self)
+        if problem is not None:
+            raise ValueError(f"{format_wiring_path(problem.path)}: {problem.message}")
         return self
 
     def input_names(self, index: int) -> tuple[str, ...]:
@@ -82,3 +75,46 @@ class Spec(_Section):
         if layer.inputs is not None:
             return layer.inputs
         return (self.layers[index - 1].name if index else self.input.name,)
+
+
+# Validation context key: set it to True to skip the wiring check (the loader runs it itself).
+DEFER_WIRING_CHECK = "specc_defer_wiring_check"
+
+
+@dataclass(frozen=True)
+class WiringProblem:
+    """A graph-wiring error and the data path of the value at fault."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+def first_wiring_problem(spec: Spec) -> WiringProblem | None:
+    """The first duplicate name or dangling `inputs` entry, in layer order."""
+    seen = {spec.input.name}
+    for index, layer in enumerate(spec.layers):
+        if layer.name in seen:
+            count = sum(other.name == layer.name for other in spec.layers) + (
+                layer.name == spec.input.name
+            )
+            return WiringProblem(
+                ("layers", index, "name"),
+                f'The name "{layer.name}" is used {count} times in the model. '
+                f"All layer names (and the input's) should be unique.",
+            )
+        for position, source in enumerate(layer.inputs or ()):
+            if source not in seen:
+                later = any(other.name == source for other in spec.layers[index:])
+                reason = "a later layer; layers are listed in graph order" if later else (
+                    "not the model input or an earlier layer"
+                )
+                return WiringProblem(
+                    ("layers", index, "inputs", position),
+                    f"layer {layer.name} ({layer.type}): input {source!r} is {reason}",
+                )
+        seen.add(layer.name)
+    return None
+
+
+def format_wiring_path(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)[1:]
