@@ -1,0 +1,413 @@
+"""Training a generated PyTorch model, fast on a GPU and identical in behaviour on the CPU.
+
+The whole data set lives on the device as uint8; each epoch draws its permutation, crop
+offsets and flips on the device from a generator seeded by (seed, epoch), and one gather
+per batch does crop and flip together. Loss, accuracy and a NaN/inf watch are accumulated
+on the device; the host reads them every `nan_check_every` steps and at the epoch's end,
+never per step. Learning rates are Python floats from the step-indexed schedule.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from specc.errors import SpeccError
+from specc.train.checkpoint import read_checkpoint, write_checkpoint
+from specc.train.common import (
+    DivergedError,
+    EngineContext,
+    Outcome,
+    Precision,
+    StopRequest,
+    epoch_summary,
+    mfu,
+    peak_flops,
+)
+from specc.train.evaluate import EvalResult
+from specc.train.schedule import Schedule
+
+CHECKPOINT_FORMAT = 1
+
+
+def pick_device(requested: str) -> torch.device:
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise SpeccError("--device cuda: no CUDA device is available (use --device cpu or auto)")
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(requested)
+
+
+def pick_precision(device: torch.device, requested: Precision | None) -> Precision:
+    if requested is not None:
+        return requested
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return "bf16"
+    return "fp32"
+
+
+def autocast_dtype(precision: Precision) -> torch.dtype | None:
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+class DeviceData:
+    """Images (uint8, NHWC) and labels resident on the device, plus their normalisation."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, mean: np.ndarray,
+                 std: np.ndarray, device: torch.device) -> None:
+        self.images = torch.from_numpy(images).to(device)
+        self.labels = torch.from_numpy(labels).to(device)
+        self.device = device
+        channels = images.shape[-1]
+        # x / 255 then (x - mean) / std, folded into one multiply-add per channel.
+        scale = 1.0 / (255.0 * std)
+        self.scale = torch.tensor(scale, dtype=torch.float32, device=device).view(1, channels, 1, 1)
+        self.shift = torch.tensor(-mean / std, dtype=torch.float32, device=device).view(
+            1, channels, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def to_input(self, images_nhwc: torch.Tensor) -> torch.Tensor:
+        """uint8 NHWC -> normalised float32 NCHW (channels_last in memory on a GPU)."""
+        x = images_nhwc.permute(0, 3, 1, 2).float() * self.scale + self.shift
+        if self.device.type == "cuda":
+            return x.contiguous(memory_format=torch.channels_last)
+        return x.contiguous()
+
+
+@dataclass
+class EpochPlan:
+    """One epoch's randomness, drawn up front so a run can resume in the middle of it."""
+
+    order: torch.Tensor
+    rows: torch.Tensor  # (N, H) source rows in the padded image
+    cols: torch.Tensor  # (N, W) source columns, flips folded in
+
+
+def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, seed: int,
+               epoch: int, device: torch.device) -> EpochPlan:
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed * 1_000_003 + epoch)
+    order = torch.randperm(count, generator=generator, device=device)
+    dy = torch.randint(0, 2 * padding + 1, (count, 1), generator=generator, device=device)
+    dx = torch.randint(0, 2 * padding + 1, (count, 1), generator=generator, device=device)
+    flips = torch.rand(count, 1, generator=generator, device=device) < 0.5
+    row_range = torch.arange(height, device=device)
+    col_range = torch.arange(width, device=device)
+    cols = torch.where(flips & flip, width - 1 - col_range, col_range) + dx
+    return EpochPlan(order, row_range + dy, cols)
+
+
+def augmented_batch(data: DeviceData, plan: EpochPlan, start: int, stop: int,
+                    padding: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random crop (zero padding) and horizontal flip as a single gather."""
+    positions = slice(start, stop)
+    index = plan.order[positions]
+    images = data.images[index]
+    if padding:
+        images = F.pad(images, (0, 0, padding, padding, padding, padding))
+    rows = plan.rows[positions][:, :, None]
+    cols = plan.cols[positions][:, None, :]
+    batch = torch.arange(stop - start, device=data.device)[:, None, None]
+    return images[batch, rows, cols], data.labels[index]
+
+
+def parameter_groups(model: nn.Module, weight_decay: float, decay_norm_and_bias: bool) -> list:
+    decay, no_decay = [], []
+    for parameter in model.parameters():
+        if parameter.requires_grad:
+            (decay if decay_norm_and_bias or parameter.ndim > 1 else no_decay).append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0}]
+
+
+def make_optimizer(model: nn.Module, ctx: EngineContext, device: torch.device) -> torch.optim.Optimizer:
+    recipe = ctx.recipe.optimizer
+    groups = parameter_groups(model, recipe.weight_decay, recipe.decay_norm_and_bias)
+    fused = {"fused": True} if device.type == "cuda" else {}
+    if recipe.name == "sgd":
+        return torch.optim.SGD(groups, lr=ctx.recipe.lr, momentum=recipe.momentum,
+                               nesterov=recipe.nesterov and recipe.momentum > 0, **fused)
+    optimizer_type = torch.optim.Adam if recipe.name == "adam" else torch.optim.AdamW
+    return optimizer_type(groups, lr=ctx.recipe.lr, **fused)
+
+
+def rng_state() -> dict[str, Any]:
+    numpy_state = np.random.get_state(legacy=False)
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
+                  "pos": int(numpy_state["state"]["pos"]),
+                  "has_gauss": int(numpy_state["has_gauss"]),
+                  "gauss": float(numpy_state["gauss"])},
+        "python": list(_flatten_python_state(random.getstate())),
+    }
+
+
+def _flatten_python_state(state: tuple) -> tuple:
+    version, internal, gauss = state
+    return (version, list(internal), gauss)
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    numpy_state = state["numpy"]
+    np.random.set_state({
+        "bit_generator": "MT19937",
+        "state": {"key": numpy_state["key"].numpy().astype(np.uint32), "pos": numpy_state["pos"]},
+        "has_gauss": numpy_state["has_gauss"], "gauss": numpy_state["gauss"],
+    })
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def load_torch_checkpoint(path, device: torch.device) -> dict[str, Any]:
+    """The checkpoint's state dict, after its checksum is verified."""
+    backend, payload = read_checkpoint(path)
+    if backend != "torch":
+        raise SpeccError(f"{path}: a {backend} checkpoint, not a PyTorch one (use --backend {backend})")
+    try:
+        state = torch.load(io.BytesIO(payload), map_location=device, weights_only=True)
+    except Exception as error:  # noqa: BLE001  (any unpickling failure means a bad file)
+        raise SpeccError(f"{path}: unreadable checkpoint ({type(error).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise SpeccError(f"{path}: not a specc PyTorch checkpoint of format {CHECKPOINT_FORMAT}")
+    return state
+
+
+def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Precision,
+             classes: tuple[str, ...]) -> EvalResult:
+    """Plain cross-entropy (no label smoothing) and accuracy on the whole set, one host sync."""
+    model.eval()
+    count = len(classes)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
+    confusion = torch.zeros(count * count, dtype=torch.int64, device=data.device)
+    dtype = autocast_dtype(precision)
+    with torch.inference_mode():
+        for start in range(0, len(data), batch_size):
+            images = data.images[start : start + batch_size]
+            labels = data.labels[start : start + batch_size]
+            with torch.autocast(data.device.type, dtype=dtype, enabled=dtype is not None):
+                logits = model(data.to_input(images))
+            logits = logits.float()
+            loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
+            confusion += torch.bincount(labels * count + logits.argmax(1), minlength=count * count)
+    matrix = confusion.view(count, count).cpu().numpy()
+    total = max(int(matrix.sum()), 1)
+    return EvalResult(loss_sum.item() / total, float(np.trace(matrix)) / total, matrix, classes)
+
+
+class TorchTrainer:
+    def __init__(self, ctx: EngineContext, model: nn.Module, logits_layer: str | None) -> None:
+        self.ctx = ctx
+        recipe = ctx.recipe
+        self.device = pick_device(ctx.options.device)
+        self.precision = pick_precision(self.device, ctx.options.precision)
+        if logits_layer is not None:
+            if not isinstance(getattr(model, logits_layer, None), nn.Module):
+                raise SpeccError(f"the generated PyTorch model has no submodule {logits_layer!r} "
+                                 "to remove for training on logits")
+            setattr(model, logits_layer, nn.Identity())
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+            model = model.to(self.device, memory_format=torch.channels_last)
+        self.model = model.to(self.device)
+        self.forward = torch.compile(self.model) if ctx.options.compile else self.model
+        self.train_data = DeviceData(ctx.data.x_train, ctx.data.y_train, ctx.mean, ctx.std,
+                                     self.device)
+        self.test_data = DeviceData(ctx.data.x_test, ctx.data.y_test, ctx.mean, ctx.std,
+                                    self.device)
+        self.batch_size = min(recipe.batch_size, len(self.train_data))
+        self.steps_per_epoch = len(self.train_data) // self.batch_size  # drop_last: fixed shape
+        self.schedule = Schedule(recipe.schedule, recipe.lr, recipe.epochs * self.steps_per_epoch,
+                                 self.steps_per_epoch)
+        self.optimizer = make_optimizer(self.model, ctx, self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type) if self.precision == "fp16" else None
+        self.dtype = autocast_dtype(self.precision)
+        self.device_name = (torch.cuda.get_device_name(self.device) if self.device.type == "cuda"
+                            else platform.processor() or platform.machine())
+        self.peak = peak_flops(self.device_name, self.precision, ctx.options.peak_tflops)
+        self.epoch = 0  # completed epochs
+        self.step_in_epoch = 0
+        self.global_step = 0
+        self._reset_accumulators()
+
+    def _reset_accumulators(self) -> None:
+        self.loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        self.first_bad_step = torch.full((), -1, dtype=torch.int64, device=self.device)
+        self.bad_value = torch.zeros((), dtype=torch.float32, device=self.device)
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT, "backend": "torch",
+            "spec_sha256": self.ctx.loaded.sha256, "spec_name": self.ctx.loaded.spec.name,
+            "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+            "global_step": self.global_step,
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.schedule.state(self.global_step),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "rng": rng_state(),
+            "accumulators": {"loss_sum": self.loss_sum, "correct": self.correct},
+            "normalization": {"mean": [float(v) for v in self.ctx.mean],
+                              "std": [float(v) for v in self.ctx.std]},
+            "classes": list(self.ctx.data.classes),
+            "recipe": self.ctx.recipe.model_dump(mode="json"),
+            "precision": self.precision,
+        }
+
+    def save(self) -> None:
+        buffer = io.BytesIO()
+        torch.save(self.state(), buffer)
+        write_checkpoint(self.ctx.run.checkpoint, "torch", buffer.getvalue())
+
+    def restore(self, payload_state: dict[str, Any]) -> None:
+        self.model.load_state_dict(payload_state["model"])
+        self.optimizer.load_state_dict(payload_state["optimizer"])
+        if self.scaler is not None and payload_state["scaler"]:
+            self.scaler.load_state_dict(payload_state["scaler"])
+        self.epoch = int(payload_state["epoch"])
+        self.step_in_epoch = int(payload_state["step_in_epoch"])
+        self.global_step = int(payload_state["global_step"])
+        self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
+        self.correct.copy_(payload_state["accumulators"]["correct"])
+        restore_rng(payload_state["rng"])
+
+    def restore_from(self, path) -> None:
+        state = load_torch_checkpoint(path, self.device)
+        if state["spec_sha256"] != self.ctx.loaded.sha256:
+            raise SpeccError(f"{path}: the checkpoint was made from another spec "
+                             f"({state['spec_name']!r}); refusing to resume")
+        self.restore(state)
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def _step(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        lr = self.schedule.lr(self.global_step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+            logits = self.forward(self.train_data.to_input(images))
+        logits = logits.float()
+        loss = F.cross_entropy(logits, labels, label_smoothing=self.ctx.recipe.label_smoothing)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        detached = loss.detach()
+        newly_bad = ~torch.isfinite(detached) & (self.first_bad_step < 0)
+        self.first_bad_step = torch.where(newly_bad, self.global_step, self.first_bad_step)
+        self.bad_value = torch.where(newly_bad, detached, self.bad_value)
+        self.loss_sum += detached.double() * len(labels)
+        self.correct += (logits.detach().argmax(1) == labels).sum()
+        self.global_step += 1
+        self.step_in_epoch += 1
+
+    def _host_check(self) -> tuple[float, float]:
+        """The one host sync: running loss and accuracy, and the NaN/inf watch."""
+        loss_sum, correct, bad_step, bad_value = torch.stack([
+            self.loss_sum, self.correct.double(), self.first_bad_step.double(),
+            self.bad_value.double()]).tolist()
+        if bad_step >= 0:
+            step = int(bad_step)
+            epoch, batch = divmod(step, self.steps_per_epoch)
+            raise DivergedError(
+                f"the training loss became {bad_value} at step {step} (epoch {epoch + 1}, batch "
+                f"{batch + 1}); stopped. The last good checkpoint is {self.ctx.run.checkpoint} "
+                "(if an epoch completed); try a lower --lr or --precision fp32"
+            )
+        seen = max(self.step_in_epoch * self.batch_size, 1)
+        return loss_sum / seen, correct / seen
+
+    def train(self, stop: StopRequest) -> Outcome:
+        ctx, recipe = self.ctx, self.ctx.recipe
+        height, width = ctx.data.image_shape[:2]
+        padding = recipe.augmentation.random_crop_padding
+        check_every = max(ctx.options.nan_check_every, 1)
+        result: EvalResult | None = None
+        self.model.train()
+        while self.epoch < recipe.epochs:
+            plan = plan_epoch(len(self.train_data), height, width, padding,
+                              recipe.augmentation.horizontal_flip, recipe.seed, self.epoch,
+                              self.device)
+            ctx.progress.start_epoch(self.epoch + 1, recipe.epochs, self.steps_per_epoch)
+            first_step = self.step_in_epoch
+            started = time.perf_counter()
+            self.model.train()
+            while self.step_in_epoch < self.steps_per_epoch:
+                if stop.requested:
+                    self.save()
+                    ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
+                                           f"{self.step_in_epoch}; checkpoint saved")
+                    return Outcome(float("nan"), float("nan"), self.epoch, interrupted=True)
+                start = self.step_in_epoch * self.batch_size
+                images, labels = augmented_batch(self.train_data, plan, start,
+                                                 start + self.batch_size, padding)
+                self._step(images, labels)
+                if self.step_in_epoch % check_every == 0:
+                    loss, accuracy = self._host_check()
+                    ctx.progress.update(self.step_in_epoch, self.batch_size, loss, accuracy)
+                else:
+                    ctx.progress.update(self.step_in_epoch, self.batch_size)
+            train_loss, train_accuracy = self._host_check()  # also waits for the device
+            train_time = time.perf_counter() - started
+            images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time,
+                                                                                     1e-9)
+            eval_started = time.perf_counter()
+            result = evaluate(self.forward, self.test_data, max(self.batch_size, 256),
+                              self.precision, ctx.data.classes)
+            row = {
+                "epoch": self.epoch + 1, "train_loss": train_loss,
+                "train_accuracy": train_accuracy, "test_loss": result.loss,
+                "test_accuracy": result.accuracy,
+                "lr": self.schedule.lr(max(self.global_step - 1, 0)),
+                "images_per_s": images_per_s, "epoch_time_s": train_time,
+                "eval_time_s": time.perf_counter() - eval_started,
+                "mfu": mfu(ctx.flops_per_example, images_per_s, self.peak),
+            }
+            self.epoch += 1
+            self.step_in_epoch = 0
+            self._reset_accumulators()
+            self.save()
+            ctx.run.record_epoch(row)
+            ctx.progress.end_epoch(epoch_summary(row))
+        if result is None:  # resumed a finished run: evaluate once more
+            result = evaluate(self.forward, self.test_data, max(self.batch_size, 256),
+                              self.precision, ctx.data.classes)
+        return Outcome(result.loss, result.accuracy, self.epoch, interrupted=False)
+
+    def environment(self) -> dict[str, Any]:
+        return {
+            "backend": "torch", "torch": torch.__version__, "device": str(self.device),
+            "device_name": self.device_name, "precision": self.precision,
+            "compile": self.ctx.options.compile, "threads": torch.get_num_threads(),
+            "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()
+            if torch.backends.cudnn.is_available() else None,
+            "peak_flops": self.peak, "batch_size": self.batch_size,
+            "steps_per_epoch": self.steps_per_epoch,
+        }
+
+
+def make_trainer(ctx: EngineContext, model: nn.Module, logits_layer: str | None) -> TorchTrainer:
+    return TorchTrainer(ctx, model, logits_layer)

@@ -1,0 +1,206 @@
+"""`specc train` end to end: spec, recipe, data, build gate, run folder, engine, result.
+
+Framework imports happen in the engines, which this module loads only when training starts.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from specc.errors import ExitCode, SpeccError
+from specc.spec.load import LoadedSpec, load_spec
+from specc.spec.recipe import TrainRecipe
+from specc.train.common import EngineContext, Outcome, RunOptions, normalization_stats
+from specc.train.data import Dataset, load_dataset
+from specc.train.progress import EpochProgress
+from specc.train.run_folder import RunFolder
+
+NORMALIZATION_NOTE = (
+    "inputs are pixels / 255, then (x - mean) / std per channel with the training set's mean "
+    "and std (recipe normalization: per_channel)"
+)
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    spec: Path
+    options: RunOptions
+    overrides: dict[str, Any]  # recipe fields set by flags (epochs, batch_size, lr, seed)
+    data: str | None = None
+    out: Path = Path("runs")
+    resume: Path | None = None
+
+
+def resolve_recipe(loaded: LoadedSpec, overrides: dict[str, Any]) -> TrainRecipe:
+    base = (loaded.spec.train or TrainRecipe()).model_dump()
+    try:
+        return TrainRecipe.model_validate({**base, **overrides})
+    except ValidationError as error:
+        first = error.errors()[0]
+        flag = "--" + str(first["loc"][0]).replace("_", "-")
+        raise SpeccError(f"{flag}: {first['msg']}") from None
+
+
+def check_data_fits(loaded: LoadedSpec, data: Dataset) -> None:
+    outputs = loaded.info.output_shape[-1] if loaded.info.output_shape else 0
+    if len(data.classes) != outputs:
+        raise SpeccError(
+            f"the data has {len(data.classes)} classes ({data.source}) but the spec's output has "
+            f"{outputs} units", file=str(loaded.path))
+    expected = tuple(loaded.spec.input.shape)
+    if tuple(data.image_shape) != expected:
+        raise SpeccError(
+            f"the data's images are {list(data.image_shape)} (H, W, C) but the spec's input is "
+            f"{list(expected)}", file=str(loaded.path))
+    if len(data.y_train) == 0 or len(data.y_test) == 0:
+        raise SpeccError(f"{data.source}: the training or test set is empty")
+
+
+def seed_everything(seed: int, backend: str) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    if backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+    else:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+
+
+def build_model(loaded: LoadedSpec, backend: str, keep_in: Path | None) -> Any:
+    """The generated model, after the build gate passed (ExpectationError, exit 1, if not)."""
+    from specc.backends.gate import build_checked
+
+    with tempfile.TemporaryDirectory(prefix="specc-build-") as folder:
+        built = build_checked(loaded, backend, Path(folder))
+        if keep_in is not None:
+            keep_in.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(built.path, keep_in / Path(built.path).name)
+        return built.model
+
+
+def environment(engine_env: dict[str, Any]) -> dict[str, Any]:
+    import specc
+
+    versions = {"python": sys.version.split()[0], "specc": specc.__version__,
+                "numpy": np.__version__, "platform": platform.platform()}
+    return {**versions, **engine_env}
+
+
+def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
+    run = RunFolder.existing(request.resume)
+    recorded = json.loads((run.path / "recipe.json").read_text())
+    if recorded["spec"]["sha256"] != loaded.sha256:
+        raise SpeccError(
+            f"--resume {run.path}: that run was made from spec {recorded['spec']['name']!r} "
+            f"(sha256 {recorded['spec']['sha256'][:12]}...), not from {loaded.path} (sha256 "
+            f"{loaded.sha256[:12]}...); resume with the same spec or start a new run")
+    return run, recorded
+
+
+def train(request: TrainRequest) -> int:
+    loaded = load_spec(request.spec)
+    options = request.options
+    recorded: dict | None = None
+    if request.resume is not None:
+        run, recorded = _resume_state(request, loaded)
+        recipe = TrainRecipe.model_validate(recorded["recipe"])
+        options = RunOptions(**{**recorded["options"], "device": options.device,
+                                "precision": options.precision or recorded["options"]["precision"],
+                                "compile": options.compile or recorded["options"]["compile"]})
+        data_source = request.data or recorded["data"]["source"]
+    else:
+        recipe = resolve_recipe(loaded, request.overrides)
+        data_source = request.data
+    data = load_dataset(data_source).limited(options.limit_train, options.limit_test)
+    check_data_fits(loaded, data)
+    mean, std = normalization_stats(recipe, data.x_train)
+    if request.resume is None:
+        seed_everything(recipe.seed, options.backend)
+        model = build_model(loaded, options.backend, None)
+        run = RunFolder.create(request.out, loaded.spec.name)
+        _write_run_description(run, loaded, recipe, options, data, mean, std)
+    else:
+        seed_everything(recipe.seed, options.backend)
+        model = build_model(loaded, options.backend, None)
+    print(f"Run folder: {run.path}", flush=True)
+    ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std)
+    outcome = _run_engine(ctx, model, resume=request.resume is not None)
+    if outcome.interrupted:
+        print(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume with:\n"
+              f"  specc train {loaded.path} --resume {run.path}", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    _report(loaded, run, outcome)
+    return int(ExitCode.OK)
+
+
+def _write_run_description(run: RunFolder, loaded: LoadedSpec, recipe: TrainRecipe,
+                           options: RunOptions, data: Dataset, mean: np.ndarray,
+                           std: np.ndarray) -> None:
+    run.write_text("spec.yaml", loaded.text)
+    run.write_json("recipe.json", {
+        "recipe": recipe.model_dump(mode="json"),
+        "options": asdict(options),
+        "spec": {"name": loaded.spec.name, "path": str(loaded.path), "sha256": loaded.sha256,
+                 "total_params": loaded.info.total_params, "flops_per_example": loaded.info.flops},
+        "data": {"source": str(Path(data.source).resolve()) if Path(data.source).exists()
+                 else data.source, "classes": list(data.classes),
+                 "train_images": len(data.y_train), "test_images": len(data.y_test),
+                 "image_shape": list(data.image_shape)},
+        "normalization": {"mean": mean.tolist(), "std": std.tolist(), "note": NORMALIZATION_NOTE},
+        "loss": "cross-entropy on the logits (the final softmax layer is replaced by the identity "
+                "for training) with label smoothing; test loss is plain cross-entropy",
+    })
+
+
+def _run_engine(ctx: EngineContext, model: Any, resume: bool) -> Outcome:
+    from specc.train.common import StopRequest, final_softmax_layer
+
+    logits_layer = final_softmax_layer(ctx.loaded)
+    if ctx.options.backend == "torch":
+        from specc.train import engine_torch as engine
+    else:
+        from specc.train import engine_keras as engine  # type: ignore[no-redef]
+    trainer = engine.make_trainer(ctx, model, logits_layer)
+    if resume:
+        trainer.restore_from(ctx.run.checkpoint)
+    ctx.run.write_json("environment.json", environment(trainer.environment()))
+    with StopRequest().installed() as stop:
+        return trainer.train(stop)
+
+
+def _report(loaded: LoadedSpec, run: RunFolder, outcome: Outcome) -> None:
+    reference = loaded.spec.reference
+    result: dict[str, Any] = {"test_loss": outcome.test_loss,
+                              "test_accuracy": outcome.test_accuracy,
+                              "epochs": outcome.epochs_done, "spec": loaded.spec.name}
+    print(f"Test loss: {outcome.test_loss}")
+    print(f"Test accuracy: {outcome.test_accuracy}")
+    if reference is not None:
+        result["reference"] = reference.model_dump(mode="json")
+        print(f"Reference ({reference.source}): test loss {reference.test_loss}, "
+              f"test accuracy {reference.test_accuracy}")
+        differences = []
+        if reference.test_loss is not None:
+            result["test_loss_difference"] = outcome.test_loss - reference.test_loss
+            differences.append(f"test loss {result['test_loss_difference']:+.4f}")
+        if reference.test_accuracy is not None:
+            result["test_accuracy_difference"] = outcome.test_accuracy - reference.test_accuracy
+            differences.append(f"test accuracy {result['test_accuracy_difference']:+.4f}")
+        if differences:
+            print("Difference (this run - reference): " + ", ".join(differences))
+    run.write_json("result.json", result)
+    print(f"Run folder: {run.path}")
