@@ -178,7 +178,11 @@ def load_torch_checkpoint(path, device: torch.device) -> dict[str, Any]:
     """The checkpoint's state dict, after its checksum is verified."""
     backend, payload = read_checkpoint(path)
     if backend != "torch":
-        raise SpeccError(f"{path}: a {backend} checkpoint, not a PyTorch one (use --backend {backend})")
+        raise SpeccError(f"{path}: a {backend} checkpoint, not a PyTorch one")
+    return state_from_payload(payload, path, device)
+
+
+def state_from_payload(payload: bytes, path, device: torch.device) -> dict[str, Any]:
     try:
         state = torch.load(io.BytesIO(payload), map_location=device, weights_only=True)
     except Exception as error:  # noqa: BLE001  (any unpickling failure means a bad file)
@@ -411,3 +415,22 @@ class TorchTrainer:
 
 def make_trainer(ctx: EngineContext, model: nn.Module, logits_layer: str | None) -> TorchTrainer:
     return TorchTrainer(ctx, model, logits_layer)
+
+
+def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
+                     logits_layer: str | None, data, batch_size: int,
+                     device_name: str) -> EvalResult:
+    """`specc eval` for a PyTorch checkpoint."""
+    from specc.train.evaluation import check_checkpoint_matches, normalization_of
+
+    device = pick_device(device_name)
+    state = state_from_payload(payload, checkpoint, device)
+    check_checkpoint_matches(state["spec_sha256"], state["spec_name"], loaded, checkpoint,
+                             state["classes"], data.classes)
+    if logits_layer is not None:
+        setattr(model, logits_layer, nn.Identity())
+    model.load_state_dict(state["model"])
+    model.to(device)
+    mean, std = normalization_of(state)
+    test = DeviceData(data.x_test, data.y_test, mean, std, device)
+    return evaluate(model, test, batch_size, state.get("precision", "fp32"), data.classes)

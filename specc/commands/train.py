@@ -1,0 +1,100 @@
+"""`specc train SPEC`: build, gate and train the spec's model on CIFAR-10-style data."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from specc.errors import SpeccError
+
+HELP = (
+    "Train the spec's generated model (after the build gate) with its train: recipe; flags "
+    "override the recipe. Writes a run folder (metrics, learning curve, checkpoints, result) "
+    "and prints the test loss and accuracy beside the spec's reference result. Ctrl-C saves a "
+    "checkpoint and exits 130; --resume RUN_DIR continues a run."
+)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError(f"seeds are 0 .. 2**31-1, got {text!r}")
+    return value
+
+
+RECIPE_FLAGS = ("epochs", "batch_size", "lr", "seed")
+RUN_FLAGS = ("backend", "limit_train", "limit_test")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, help="the spec file (YAML)")
+    parser.add_argument("--backend", choices=("torch", "keras"), default=None,
+                        help="framework to train with (default: torch)")
+    parser.add_argument("--data", default=None,
+                        help="CIFAR-10: cifar-10-python.tar.gz or its folder, or an image folder "
+                        "train/<class>/*, test/<class>/* (folder or .tar.gz); default $SPECC_DATA "
+                        "or ~/.cache/specc (downloaded when online)")
+    parser.add_argument("--epochs", type=_positive_int, help="override the recipe's epochs")
+    parser.add_argument("--batch-size", type=_positive_int, help="override the recipe's batch size")
+    parser.add_argument("--lr", type=_positive_float, help="override the recipe's peak learning rate")
+    parser.add_argument("--seed", type=_seed, help="override the recipe's seed")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=None,
+                        help="default: bf16 autocast on a GPU that supports it, else fp32")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument("--limit-train", type=_positive_int, metavar="N",
+                        help="train on the first N training images only")
+    parser.add_argument("--limit-test", type=_positive_int, metavar="N",
+                        help="evaluate on the first N test images only")
+    parser.add_argument("--peak-tflops", type=_positive_float, metavar="T",
+                        help="device peak TFLOP/s for the FLOPs-utilisation figure (known GPUs "
+                        "are looked up; on a CPU MFU is n/a without this)")
+    parser.add_argument("--out", type=Path, default=Path("runs"),
+                        help="parent folder of run folders (default runs/)")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="continue the run in RUN_DIR from its last checkpoint")
+
+
+def run(args: argparse.Namespace) -> int:
+    from specc.train.common import RunOptions
+    from specc.train.session import TrainRequest, train
+
+    if args.resume is not None:
+        conflicting = [f"--{name.replace('_', '-')}" for name in (*RECIPE_FLAGS, *RUN_FLAGS)
+                       if getattr(args, name) is not None]
+        if conflicting:
+            raise SpeccError(f"--resume continues a run with its recorded recipe and options; "
+                             f"it cannot be combined with {', '.join(conflicting)}")
+    if not args.spec.is_file():
+        raise SpeccError(f"{args.spec}: no such spec file")
+    options = RunOptions(
+        backend=args.backend or "torch", device=args.device, precision=args.precision,
+        compile=args.compile, limit_train=args.limit_train, limit_test=args.limit_test,
+        peak_tflops=args.peak_tflops,
+    )
+    overrides = {name: getattr(args, name) for name in RECIPE_FLAGS
+                 if getattr(args, name) is not None}
+    return train(TrainRequest(args.spec, options, overrides, args.data, args.out, args.resume))

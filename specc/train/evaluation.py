@@ -1,0 +1,85 @@
+"""`specc eval`: a checkpoint of a spec, evaluated on the test set."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from specc.errors import SpeccError
+from specc.spec.load import load_spec
+from specc.train.checkpoint import read_checkpoint
+from specc.train.common import final_softmax_layer
+from specc.train.data import load_dataset
+from specc.train.evaluate import plot_confusion
+from specc.train.session import build_model, check_data_fits
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    spec: Path
+    checkpoint: Path
+    data: str | None = None
+    limit_test: int | None = None
+    batch_size: int = 500
+    device: str = "auto"
+    out: Path | None = None
+
+
+def _checkpoint_file(path: Path) -> Path:
+    return path / "checkpoints" / "last.ckpt" if path.is_dir() else path
+
+
+def _output_folder(request: EvalRequest, checkpoint: Path) -> Path:
+    if request.out is not None:
+        if request.out.exists() and not request.out.is_dir():
+            raise SpeccError(f"--out {request.out}: is a file, not a folder")
+        request.out.mkdir(parents=True, exist_ok=True)
+        return request.out
+    folder = checkpoint.parent
+    return folder.parent if folder.name == "checkpoints" else folder
+
+
+def evaluate_checkpoint(request: EvalRequest) -> int:
+    if not request.spec.is_file():
+        raise SpeccError(f"{request.spec}: no such spec file")
+    loaded = load_spec(request.spec)
+    checkpoint = _checkpoint_file(request.checkpoint)
+    backend, payload = read_checkpoint(checkpoint)
+    data = load_dataset(request.data).limited(None, request.limit_test)
+    check_data_fits(loaded, data)
+    if backend == "torch":
+        from specc.train.engine_torch import evaluate_payload
+    elif backend == "keras":
+        from specc.train.engine_keras import evaluate_payload  # type: ignore[no-redef]
+    else:
+        raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
+    model = build_model(loaded, backend, None)
+    result = evaluate_payload(payload, checkpoint, loaded, model, final_softmax_layer(loaded),
+                              data, request.batch_size, request.device)
+    print(result.report())
+    folder = _output_folder(request, checkpoint)
+    plot_confusion(result, folder / "confusion_matrix.png",
+                   f"{loaded.spec.name} on {Path(data.source).name}")
+    (folder / "eval.json").write_text(json.dumps(
+        {**result.as_json(), "checkpoint": str(checkpoint), "data": data.source}, indent=2) + "\n")
+    print(f"\nConfusion matrix: {folder / 'confusion_matrix.png'}")
+    return 0
+
+
+def check_checkpoint_matches(state_sha: str, state_name: str, loaded, checkpoint: Path,
+                             classes: list[str], data_classes: tuple[str, ...]) -> None:
+    if state_sha != loaded.sha256:
+        raise SpeccError(
+            f"{checkpoint}: the checkpoint was trained from spec {state_name!r} with a different "
+            f"text (sha256 {state_sha[:12]}...), not from {loaded.path} (sha256 "
+            f"{loaded.sha256[:12]}...)")
+    if len(classes) != len(data_classes):
+        raise SpeccError(f"{checkpoint}: trained on {len(classes)} classes, the data has "
+                         f"{len(data_classes)}")
+
+
+def normalization_of(state: dict) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])
