@@ -73,7 +73,10 @@ def read_spec_text(path: Path, display: str) -> str:
     except OSError as error:
         raise SpeccError(f"{display}: cannot read: {error.strerror or error}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise SpeccError(f"{display}: is a directory; give the spec files in it, e.g. {display}/*.yaml")
+        raise SpeccError(
+            f"{display}: is a directory; give the spec files in it, e.g. "
+            f"{display.rstrip('/')}/*.yaml"
+        )
     if not stat.S_ISREG(info.st_mode):
         raise SpeccError(f"{display}: not a regular file")
     if info.st_size > MAX_SPEC_BYTES:
