@@ -75,6 +75,9 @@ def seed_everything(seed: int, backend: str) -> None:
 
         torch.manual_seed(seed)
     else:
+        import os
+
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import keras
 
         keras.utils.set_random_seed(seed)

@@ -1,0 +1,341 @@
+"""Training a generated Keras model with the same recipe as the PyTorch engine.
+
+Same per-epoch plan (permutation, crop offsets, flips drawn from (seed, epoch)), same
+step-indexed schedule, SGD with Nesterov momentum and weight decay added to the gradients
+of kernels (as torch.optim.SGD does), label-smoothed cross-entropy on the logits (a model
+that stops before the final softmax layer), same run folder. Keras trains in float32 here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import random
+import time
+from typing import Any
+
+import numpy as np
+
+from specc.errors import SpeccError
+from specc.train.checkpoint import read_checkpoint, write_checkpoint
+from specc.train.common import (
+    DivergedError,
+    EngineContext,
+    Outcome,
+    StopRequest,
+    epoch_summary,
+    mfu,
+    peak_flops,
+)
+from specc.train.evaluate import EvalResult, confusion_from_predictions
+from specc.train.schedule import Schedule
+
+CHECKPOINT_FORMAT = 1
+
+
+def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, seed: int,
+               epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, rows, cols) as in the PyTorch engine, drawn with numpy."""
+    rng = np.random.default_rng(seed * 1_000_003 + epoch)
+    order = rng.permutation(count)
+    dy = rng.integers(0, 2 * padding + 1, (count, 1))
+    dx = rng.integers(0, 2 * padding + 1, (count, 1))
+    flips = rng.random((count, 1)) < 0.5
+    col_range = np.arange(width)
+    cols = np.where(flips & flip, width - 1 - col_range, col_range) + dx
+    return order, np.arange(height) + dy, cols
+
+
+def augmented_batch(images: np.ndarray, plan: tuple[np.ndarray, np.ndarray, np.ndarray],
+                    start: int, stop: int, padding: int) -> tuple[np.ndarray, np.ndarray]:
+    order, rows, cols = plan
+    index = order[start:stop]
+    batch = images[index]
+    if padding:
+        batch = np.pad(batch, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    which = np.arange(stop - start)[:, None, None]
+    return batch[which, rows[start:stop][:, :, None], cols[start:stop][:, None, :]], index
+
+
+def normalise(images: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    return ((images.astype(np.float32) / 255.0 - mean) / std).astype(np.float32)
+
+
+def logits_model(model: Any, logits_layer: str | None) -> Any:
+    import keras
+
+    if logits_layer is None:
+        return model
+    return keras.Model(model.inputs, model.get_layer(logits_layer).input)
+
+
+def evaluate_arrays(logits_fn: Any, images: np.ndarray, labels: np.ndarray, mean: np.ndarray,
+                    std: np.ndarray, batch_size: int, classes: tuple[str, ...]) -> EvalResult:
+    loss_sum = 0.0
+    predictions = []
+    for start in range(0, len(labels), batch_size):
+        x = normalise(images[start : start + batch_size], mean, std)
+        logits = np.asarray(logits_fn(x), dtype=np.float64)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        y = labels[start : start + batch_size]
+        loss_sum -= log_probs[np.arange(len(y)), y].sum()
+        predictions.append(logits.argmax(axis=1))
+    matrix = confusion_from_predictions(labels, np.concatenate(predictions), len(classes))
+    total = max(len(labels), 1)
+    return EvalResult(loss_sum / total, float(np.trace(matrix)) / total, matrix, classes)
+
+
+class KerasTrainer:
+    def __init__(self, ctx: EngineContext, model: Any, logits_layer: str | None) -> None:
+        import keras
+        import tensorflow as tf
+
+        if ctx.options.precision not in (None, "fp32"):
+            raise SpeccError(f"--precision {ctx.options.precision}: the Keras backend trains in "
+                             "fp32 here (use --backend torch for bf16/fp16)")
+        if ctx.options.device == "cuda" and not tf.config.list_physical_devices("GPU"):
+            raise SpeccError("--device cuda: TensorFlow sees no GPU")
+        self.ctx, self.tf, self.keras = ctx, tf, keras
+        recipe = ctx.recipe
+        self.model = model
+        self.logits = logits_model(model, logits_layer)
+        self.batch_size = min(recipe.batch_size, len(ctx.data.y_train))
+        self.steps_per_epoch = len(ctx.data.y_train) // self.batch_size
+        self.schedule = Schedule(recipe.schedule, recipe.lr, recipe.epochs * self.steps_per_epoch,
+                                 self.steps_per_epoch)
+        self.optimizer = self._make_optimizer()
+        self.variables = self.logits.trainable_variables
+        self.optimizer.build(self.variables)
+        decay = recipe.optimizer.weight_decay if recipe.optimizer.name != "adamw" else 0.0
+        self.decays = [decay if (recipe.optimizer.decay_norm_and_bias or len(v.shape) > 1) else 0.0
+                       for v in self.variables]
+        self.loss_fn = keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=recipe.label_smoothing)
+        self.classes = len(ctx.data.classes)
+        self.loss_sum = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+        self.correct = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.first_bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
+        self.bad_value = tf.Variable(0.0, dtype=tf.float32, trainable=False)
+        self._train_step = tf.function(self._step_graph, reduce_retracing=True)
+        self._predict = tf.function(lambda x: self.logits(x, training=False),
+                                    reduce_retracing=True)
+        gpus = tf.config.list_physical_devices("GPU")
+        self.device_name = gpus[0].name if gpus else platform.processor() or platform.machine()
+        self.peak = peak_flops(self.device_name, "fp32", ctx.options.peak_tflops)
+        self.epoch = 0
+        self.step_in_epoch = 0
+        self.global_step = 0
+
+    def _make_optimizer(self) -> Any:
+        recipe = self.ctx.recipe
+        optimizers = self.keras.optimizers
+        if recipe.optimizer.name == "sgd":
+            return optimizers.SGD(learning_rate=recipe.lr, momentum=recipe.optimizer.momentum,
+                                  nesterov=recipe.optimizer.nesterov)
+        if recipe.optimizer.name == "adam":
+            return optimizers.Adam(learning_rate=recipe.lr)
+        optimizer = optimizers.AdamW(learning_rate=recipe.lr,
+                                     weight_decay=recipe.optimizer.weight_decay)
+        if not recipe.optimizer.decay_norm_and_bias:
+            optimizer.exclude_from_weight_decay(
+                var_list=[v for v in self.logits.trainable_variables if len(v.shape) <= 1])
+        return optimizer
+
+    def _step_graph(self, x: Any, labels: Any, step: Any) -> None:
+        tf = self.tf
+        with tf.GradientTape() as tape:
+            logits = tf.cast(self.logits(x, training=True), tf.float32)
+            loss = self.loss_fn(tf.one_hot(labels, self.classes), logits)
+        grads = tape.gradient(loss, self.variables)
+        grads = [g + d * v if d else g for g, v, d in zip(grads, self.variables, self.decays,
+                                                          strict=True)]
+        self.optimizer.apply(grads, self.variables)
+        newly_bad = tf.logical_and(tf.logical_not(tf.math.is_finite(loss)),
+                                   self.first_bad_step < 0)
+        self.first_bad_step.assign(tf.where(newly_bad, step, self.first_bad_step))
+        self.bad_value.assign(tf.where(newly_bad, loss, self.bad_value))
+        self.loss_sum.assign_add(tf.cast(loss, tf.float64) * tf.cast(tf.shape(labels)[0],
+                                                                     tf.float64))
+        predicted = tf.argmax(logits, axis=1, output_type=labels.dtype)
+        self.correct.assign_add(tf.reduce_sum(tf.cast(tf.equal(predicted, labels), tf.int64)))
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    def save(self) -> None:
+        numpy_state = np.random.get_state(legacy=False)
+        meta = {
+            "format": CHECKPOINT_FORMAT, "backend": "keras",
+            "spec_sha256": self.ctx.loaded.sha256, "spec_name": self.ctx.loaded.spec.name,
+            "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+            "global_step": self.global_step, "scheduler": self.schedule.state(self.global_step),
+            "accumulators": {"loss_sum": float(self.loss_sum.numpy()),
+                             "correct": int(self.correct.numpy())},
+            "normalization": {"mean": [float(v) for v in self.ctx.mean],
+                              "std": [float(v) for v in self.ctx.std]},
+            "classes": list(self.ctx.data.classes),
+            "recipe": self.ctx.recipe.model_dump(mode="json"),
+            "rng": {"numpy_pos": int(numpy_state["state"]["pos"]),
+                    "python": [random.getstate()[0], list(random.getstate()[1]),
+                               random.getstate()[2]]},
+        }
+        arrays = {f"model_{i}": np.asarray(v.numpy()) for i, v in enumerate(self.model.variables)}
+        arrays.update({f"optimizer_{i}": np.asarray(v.numpy())
+                       for i, v in enumerate(self.optimizer.variables)})
+        arrays["numpy_key"] = numpy_state["state"]["key"]
+        arrays["meta"] = np.array(json.dumps(meta))
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_checkpoint(self.ctx.run.checkpoint, "keras", buffer.getvalue())
+
+    def restore_from(self, path: Any) -> None:
+        backend, payload = read_checkpoint(path)
+        if backend != "keras":
+            raise SpeccError(f"{path}: a {backend} checkpoint, not a Keras one")
+        arrays, meta = arrays_from_payload(payload, path)
+        if meta["spec_sha256"] != self.ctx.loaded.sha256:
+            raise SpeccError(f"{path}: the checkpoint was made from another spec "
+                             f"({meta['spec_name']!r}); refusing to resume")
+        assign_variables(self.model.variables, arrays, "model", path)
+        assign_variables(self.optimizer.variables, arrays, "optimizer", path)
+        self.epoch, self.step_in_epoch = meta["epoch"], meta["step_in_epoch"]
+        self.global_step = meta["global_step"]
+        self.loss_sum.assign(meta["accumulators"]["loss_sum"])
+        self.correct.assign(meta["accumulators"]["correct"])
+        np.random.set_state({"bit_generator": "MT19937", "state": {
+            "key": arrays["numpy_key"], "pos": meta["rng"]["numpy_pos"]},
+            "has_gauss": 0, "gauss": 0.0})
+        version, internal, gauss = meta["rng"]["python"]
+        random.setstate((version, tuple(internal), gauss))
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def _host_check(self) -> tuple[float, float]:
+        bad_step = int(self.first_bad_step.numpy())
+        if bad_step >= 0:
+            epoch, batch = divmod(bad_step, self.steps_per_epoch)
+            raise DivergedError(
+                f"the training loss became {float(self.bad_value.numpy())} at step {bad_step} "
+                f"(epoch {epoch + 1}, batch {batch + 1}); stopped. The last good checkpoint is "
+                f"{self.ctx.run.checkpoint} (if an epoch completed); try a lower --lr")
+        seen = max(self.step_in_epoch * self.batch_size, 1)
+        return float(self.loss_sum.numpy()) / seen, int(self.correct.numpy()) / seen
+
+    def train(self, stop: StopRequest) -> Outcome:
+        ctx, recipe, tf = self.ctx, self.ctx.recipe, self.tf
+        data = ctx.data
+        height, width = data.image_shape[:2]
+        padding = recipe.augmentation.random_crop_padding
+        check_every = max(ctx.options.nan_check_every, 1)
+        result: EvalResult | None = None
+        while self.epoch < recipe.epochs:
+            plan = plan_epoch(len(data.y_train), height, width, padding,
+                              recipe.augmentation.horizontal_flip, recipe.seed, self.epoch)
+            ctx.progress.start_epoch(self.epoch + 1, recipe.epochs, self.steps_per_epoch)
+            first_step = self.step_in_epoch
+            started = time.perf_counter()
+            while self.step_in_epoch < self.steps_per_epoch:
+                if stop.requested:
+                    self.save()
+                    ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
+                                           f"{self.step_in_epoch}; checkpoint saved")
+                    return Outcome(float("nan"), float("nan"), self.epoch, interrupted=True)
+                start = self.step_in_epoch * self.batch_size
+                images, index = augmented_batch(data.x_train, plan, start,
+                                                start + self.batch_size, padding)
+                self.optimizer.learning_rate.assign(self.schedule.lr(self.global_step))
+                self._train_step(tf.constant(normalise(images, ctx.mean, ctx.std)),
+                                 tf.constant(data.y_train[index]),
+                                 tf.constant(self.global_step, dtype=tf.int64))
+                self.global_step += 1
+                self.step_in_epoch += 1
+                if self.step_in_epoch % check_every == 0:
+                    loss, accuracy = self._host_check()
+                    ctx.progress.update(self.step_in_epoch, self.batch_size, loss, accuracy)
+                else:
+                    ctx.progress.update(self.step_in_epoch, self.batch_size)
+            train_loss, train_accuracy = self._host_check()
+            train_time = time.perf_counter() - started
+            images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time,
+                                                                                     1e-9)
+            eval_started = time.perf_counter()
+            result = self.evaluate()
+            row = {
+                "epoch": self.epoch + 1, "train_loss": train_loss,
+                "train_accuracy": train_accuracy, "test_loss": result.loss,
+                "test_accuracy": result.accuracy,
+                "lr": self.schedule.lr(max(self.global_step - 1, 0)),
+                "images_per_s": images_per_s, "epoch_time_s": train_time,
+                "eval_time_s": time.perf_counter() - eval_started,
+                "mfu": mfu(ctx.flops_per_example, images_per_s, self.peak),
+            }
+            self.epoch += 1
+            self.step_in_epoch = 0
+            self.loss_sum.assign(0.0)
+            self.correct.assign(0)
+            self.save()
+            ctx.run.record_epoch(row)
+            ctx.progress.end_epoch(epoch_summary(row))
+        if result is None:
+            result = self.evaluate()
+        return Outcome(result.loss, result.accuracy, self.epoch, interrupted=False)
+
+    def evaluate(self) -> EvalResult:
+        data = self.ctx.data
+        return evaluate_arrays(self._predict, data.x_test, data.y_test, self.ctx.mean,
+                               self.ctx.std, max(self.batch_size, 256), data.classes)
+
+    def environment(self) -> dict[str, Any]:
+        return {
+            "backend": "keras", "keras": self.keras.__version__,
+            "tensorflow": self.tf.__version__, "device": self.device_name,
+            "precision": "fp32", "peak_flops": self.peak, "batch_size": self.batch_size,
+            "steps_per_epoch": self.steps_per_epoch,
+        }
+
+
+def arrays_from_payload(payload: bytes, path: Any) -> tuple[dict[str, np.ndarray], dict]:
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError) as error:
+        raise SpeccError(f"{path}: unreadable Keras checkpoint ({error})") from None
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise SpeccError(f"{path}: not a specc Keras checkpoint of format {CHECKPOINT_FORMAT}")
+    return arrays, meta
+
+
+def assign_variables(variables: list, arrays: dict[str, np.ndarray], prefix: str,
+                     path: Any) -> None:
+    stored = sum(1 for name in arrays if name.startswith(prefix + "_"))
+    if stored != len(variables):
+        raise SpeccError(f"{path}: the checkpoint holds {stored} {prefix} variables, the model "
+                         f"has {len(variables)}")
+    for i, variable in enumerate(variables):
+        value = arrays[f"{prefix}_{i}"]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise SpeccError(f"{path}: {prefix} variable {variable.path} has shape "
+                             f"{tuple(variable.shape)}, the checkpoint {tuple(value.shape)}")
+        variable.assign(value)
+
+
+def make_trainer(ctx: EngineContext, model: Any, logits_layer: str | None) -> KerasTrainer:
+    return KerasTrainer(ctx, model, logits_layer)
+
+
+def evaluate_payload(payload: bytes, checkpoint: Any, loaded: Any, model: Any,
+                     logits_layer: str | None, data: Any, batch_size: int,
+                     device_name: str) -> EvalResult:
+    """`specc eval` for a Keras checkpoint."""
+    from specc.train.evaluation import check_checkpoint_matches, normalization_of
+
+    arrays, meta = arrays_from_payload(payload, checkpoint)
+    check_checkpoint_matches(meta["spec_sha256"], meta["spec_name"], loaded, checkpoint,
+                             meta["classes"], data.classes)
+    assign_variables(model.variables, arrays, "model", checkpoint)
+    logits = logits_model(model, logits_layer)
+    mean, std = normalization_of(meta)
+    return evaluate_arrays(lambda x: logits(x, training=False), data.x_test, data.y_test, mean,
+                           std, batch_size, data.classes)
