@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.layers.activations import ACTIVATION_FLOPS, ActivationName
-from specc.layers.base import Layer, elements
+from specc.layers.base import Layer, LayerExample, elements
+from specc.layers.emit import TorchEmit, torch_activation_module
 from specc.layers.registry import register_layer
 from specc.spec.types import Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
@@ -16,8 +20,22 @@ class Activation(Layer):
     type: Literal["Activation"]
     activation: ActivationName
 
+    keras_positional: ClassVar[tuple[str, ...]] = ("activation",)
+
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return self.single_input(input_shapes)
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         return ACTIVATION_FLOPS[self.activation] * elements(output_shape)
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        return TorchEmit(torch_activation_module(self.activation, len(info.output_shape)))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        # Every Keras activation, on an image and on a vector (softmax's axis differs in torch).
+        names = ActivationName.__args__  # type: ignore[attr-defined]
+        return tuple(LayerExample({"activation": name}, input_shape=(3, 3, 4)) for name in names) + (
+            LayerExample({"activation": "softmax"}, input_shape=(7,)),
+            LayerExample({"activation": "softmax"}, input_shape=(3, 5)),
+        )

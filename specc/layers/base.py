@@ -10,12 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from specc.errors import LayerError
+from specc.layers.emit import TorchEmit, UnsupportedByBackend, call, ident
 from specc.spec.types import Count, Identifier, Shape, StrictInt
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
+
+
+@dataclass(frozen=True)
+class LayerExample:
+    """A small configuration of a layer type, used by the tests of every backend.
+
+    `config` holds the layer's hyper-parameters; `feeders` are layers (full spec dicts) placed
+    between the input and the layer under test, which then takes all of them as `inputs`.
+    """
+
+    config: dict[str, Any]
+    input_shape: tuple[int, ...] = (7, 7, 3)
+    feeders: tuple[dict[str, Any], ...] = ()
 
 
 class LayerExpect(BaseModel):
@@ -86,6 +103,34 @@ class Layer(BaseModel):
         """Floating-point operations for one example; a multiply-add counts as 2."""
         return 0
 
+    # --- code generation: one place per layer type (specc/backends assemble the files) ---
+
+    # Keras arguments written positionally, in this order (e.g. Conv2D's filters, kernel_size).
+    keras_positional: ClassVar[tuple[str, ...]] = ()
+
+    def keras_layer(self) -> str:
+        """The Keras constructor: `layers.Conv2D(96, 11, padding='same', name='conv2d_1')`.
+
+        Keras's argument names; only arguments that differ from Keras's defaults.
+        """
+        values = self.hyper_parameters()
+        positional = [values.pop(argument) for argument in self.keras_positional]
+        keywords = {
+            argument: value
+            for argument, value in values.items()
+            if not _is_default(value, type(self).model_fields[argument].default)
+        }
+        return call(f"layers.{ident(self.type)}", *positional, **keywords, name=self.name)
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        """This layer's PyTorch form, given its inferred input and output shapes."""
+        raise UnsupportedByBackend(f"no PyTorch form is defined for {self.type}")
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        """Small configurations covering each variant; every backend is tested on them."""
+        return ()
+
     # --- helpers for subclasses ---
 
     @staticmethod
@@ -116,3 +161,10 @@ def elements(shape: Iterable[int]) -> int:
     for dim in shape:
         count *= dim
     return count
+
+
+def _is_default(value: object, default: object) -> bool:
+    """Equal to Keras's default, also when an int stands for a square pair: 1 == (1, 1)."""
+    if value == default:
+        return True
+    return isinstance(value, int) and isinstance(default, tuple) and default == (value, value)

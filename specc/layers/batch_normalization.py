@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from specc.layers.base import ParamCount
+from specc.layers.base import LayerExample, ParamCount
+from specc.layers.emit import TorchEmit, UnsupportedByBackend, WeightMap, call
 from specc.layers.normalization import BaseNormalization
 from specc.layers.registry import register_layer
 from specc.spec.types import FiniteFloat, Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
@@ -25,4 +29,38 @@ class BatchNormalization(BaseNormalization):
         arrays = int(self.center) + int(self.scale) + 2
         return ParamCount(
             trainable=affine, non_trainable=2 * channels, formula=f"{arrays}*{channels}"
+        )
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        (shape,) = info.input_shapes
+        if len(shape) not in (1, 3):
+            raise UnsupportedByBackend(
+                f"BatchNormalization of a rank-{len(shape) + 1} input (only (batch, features) "
+                "and images are supported)"
+            )
+        if self.center != self.scale:
+            raise UnsupportedByBackend(
+                f"center={self.center} with scale={self.scale} (torch's BatchNorm has both "
+                "gamma and beta, or neither)",
+                field="center",
+            )
+        arguments: dict[str, object] = {
+            "eps": self.epsilon,
+            # Keras keeps `momentum` of the old moving average; torch weighs the new batch.
+            "momentum": round(1.0 - self.momentum, 12),
+        }
+        if not self.center:
+            arguments["affine"] = False
+        module = "nn.BatchNorm2d" if len(shape) == 3 else "nn.BatchNorm1d"
+        weights = [WeightMap("gamma", "weight"), WeightMap("beta", "bias")] if self.center else []
+        weights += [WeightMap("moving_mean", "running_mean"),
+                    WeightMap("moving_variance", "running_var")]
+        return TorchEmit(call(module, shape[-1], **arguments), weights=tuple(weights))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({}),
+            LayerExample({"momentum": 0.9, "epsilon": 1e-5}, input_shape=(6,)),
+            LayerExample({"center": False, "scale": False}, input_shape=(4, 4, 2)),
         )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.errors import LayerError
 from specc.layers.activations import InitializerName
-from specc.layers.base import ParamCount, elements
+from specc.layers.base import LayerExample, ParamCount, elements
 from specc.layers.conv_base import BaseConv
+from specc.layers.emit import InitCall, TorchEmit, WeightMap, call, conv_fans, pair_or_int
 from specc.layers.registry import register_layer
 from specc.spec.types import PositiveInt, Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
@@ -19,6 +23,8 @@ class Conv2D(BaseConv):
     filters: PositiveInt
     groups: PositiveInt = 1
     kernel_initializer: InitializerName = "glorot_uniform"
+
+    keras_positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
 
     def output_channels(self, input_channels: int) -> int:
         if input_channels % self.groups or self.filters % self.groups:
@@ -43,3 +49,37 @@ class Conv2D(BaseConv):
         per_group = input_shapes[0][-1] // self.groups
         per_output = 2 * kh * kw * per_group + int(self.use_bias) + self.activation_flops()
         return elements(output_shape) * per_output
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        channels = info.input_shapes[0][-1]
+        kernel, _, _ = self.windows()
+        arguments, pad = self.torch_window_arguments(info)
+        if self.groups != 1:
+            arguments["groups"] = self.groups
+        if not self.use_bias:
+            arguments["bias"] = False
+        module = call("nn.Conv2d", channels, self.filters, pair_or_int(kernel), **arguments)
+        kernel_shape = (*kernel, channels // self.groups, self.filters)
+        bias_init, bias_weights = self.torch_bias("", self.filters)
+        return TorchEmit(
+            module,
+            pad=pad,
+            activation=self.activation,
+            init=(InitCall("weight", self.kernel_initializer, *conv_fans(kernel_shape)), *bias_init),
+            weights=(WeightMap("kernel", "weight", "conv"), *bias_weights),
+        )
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({"filters": 4, "kernel_size": 3}),
+            LayerExample({"filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"}),
+            LayerExample({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}),
+            LayerExample({"filters": 5, "kernel_size": (2, 3), "strides": (2, 1), "padding": "same"},
+                         input_shape=(8, 6, 3)),
+            LayerExample({"filters": 4, "kernel_size": 3, "strides": 2, "use_bias": False}),
+            LayerExample({"filters": 4, "kernel_size": 3, "dilation_rate": 2, "padding": "same"}),
+            LayerExample({"filters": 6, "kernel_size": 1, "groups": 2}, input_shape=(5, 5, 4)),
+            LayerExample({"filters": 4, "kernel_size": 2, "kernel_initializer": "he_normal",
+                          "bias_initializer": "ones", "activation": "tanh"}),
+        )

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from specc.errors import LayerError
 from specc.layers.activations import ACTIVATION_FLOPS, ActivationName, InitializerName
 from specc.layers.base import Layer
-from specc.layers.conv_math import Padding, as_pair, spatial_output
+from specc.layers.conv_math import Padding, as_pair, spatial_output, torch_padding
+from specc.layers.emit import InitCall, WeightMap, conv_fans, pair_or_int
 from specc.spec.types import IntPair, Shape, StrictBool
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 class BaseConv(Layer):
@@ -48,3 +53,32 @@ class BaseConv(Layer):
 
     def activation_flops(self) -> int:
         return ACTIVATION_FLOPS[self.activation or "linear"]
+
+    # --- PyTorch: what every convolution shares ---
+
+    def torch_window_arguments(
+        self, info: LayerInfo
+    ) -> tuple[dict[str, Any], tuple[int, int, int, int] | None]:
+        """nn.Conv2d's stride/padding/dilation (non-defaults only), and an uneven F.pad."""
+        height, width, _ = info.input_shapes[0]
+        kernel, strides, dilation = self.windows()
+        padding, pad = torch_padding((height, width), kernel, strides, dilation, self.padding)
+        arguments: dict[str, Any] = {}
+        for argument, value, default in (
+            ("stride", strides, (1, 1)),
+            ("padding", padding, (0, 0)),
+            ("dilation", dilation, (1, 1)),
+        ):
+            if value != default:
+                arguments[argument] = pair_or_int(value)
+        return arguments, pad
+
+    def torch_bias(self, module: str, filters: int) -> tuple[tuple[InitCall, ...], tuple[WeightMap, ...]]:
+        """The bias's initialiser and weight mapping (none without `use_bias`)."""
+        if not self.use_bias:
+            return (), ()
+        fans = conv_fans((filters,))
+        return (
+            (InitCall(f"{module}bias", self.bias_initializer, *fans),),
+            (WeightMap("bias", f"{module}bias"),),
+        )

@@ -60,3 +60,27 @@ def spatial_output(
             field=window_argument,
         )
     return out  # type: ignore[return-value]
+
+
+def torch_padding(
+    height_width: tuple[int, int],
+    window: tuple[int, int],
+    strides: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: Padding,
+) -> tuple[tuple[int, int], tuple[int, int, int, int] | None]:
+    """Keras's padding in PyTorch's terms, computed from the known input size.
+
+    Returns the symmetric (height, width) padding a torch layer takes itself, and, when
+    TensorFlow's 'same' rule pads unevenly (the odd pixel at the bottom/right), the
+    (left, right, top, bottom) padding to apply with F.pad before the layer instead.
+    """
+    if padding == "valid":
+        return (0, 0), None
+    (top, bottom), (left, right) = (
+        same_padding(n, k, s, d)
+        for n, k, s, d in zip(height_width, window, strides, dilation, strict=True)
+    )
+    if top == bottom and left == right:
+        return (top, left), None
+    return (0, 0), (left, right, top, bottom)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.layers.activations import InitializerName
-from specc.layers.base import ParamCount, elements
+from specc.layers.base import LayerExample, ParamCount, elements
 from specc.layers.conv_base import BaseConv
+from specc.layers.emit import InitCall, TorchEmit, WeightMap, call, conv_fans, pair_or_int
 from specc.layers.registry import register_layer
 from specc.spec.types import PositiveInt, Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
@@ -17,6 +21,8 @@ class DepthwiseConv2D(BaseConv):
     type: Literal["DepthwiseConv2D"]
     depth_multiplier: PositiveInt = 1
     depthwise_initializer: InitializerName = "glorot_uniform"
+
+    keras_positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
 
     def output_channels(self, input_channels: int) -> int:
         return input_channels * self.depth_multiplier
@@ -36,3 +42,33 @@ class DepthwiseConv2D(BaseConv):
         (kh, kw), _, _ = self.windows()
         per_output = 2 * kh * kw + int(self.use_bias) + self.activation_flops()
         return elements(output_shape) * per_output
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        channels = info.input_shapes[0][-1]
+        outputs = channels * self.depth_multiplier
+        kernel, _, _ = self.windows()
+        arguments, pad = self.torch_window_arguments(info)
+        arguments["groups"] = channels
+        if not self.use_bias:
+            arguments["bias"] = False
+        module = call("nn.Conv2d", channels, outputs, pair_or_int(kernel), **arguments)
+        # Keras's fans come from its (kh, kw, channels, depth_multiplier) kernel, not torch's.
+        fans = conv_fans((*kernel, channels, self.depth_multiplier))
+        bias_init, bias_weights = self.torch_bias("", outputs)
+        return TorchEmit(
+            module,
+            pad=pad,
+            activation=self.activation,
+            init=(InitCall("weight", self.depthwise_initializer, *fans), *bias_init),
+            weights=(WeightMap("depthwise_kernel", "weight", "depthwise"), *bias_weights),
+        )
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({"kernel_size": 3}),
+            LayerExample({"kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu6"}),
+            LayerExample({"kernel_size": (3, 2), "depth_multiplier": 2, "padding": "same",
+                          "use_bias": False}, input_shape=(6, 6, 2)),
+            LayerExample({"kernel_size": 3, "dilation_rate": 2, "bias_initializer": "ones"}),
+        )

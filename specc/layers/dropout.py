@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import field_validator
 
-from specc.layers.base import Layer
+from specc.layers.base import Layer, LayerExample
+from specc.layers.emit import TorchEmit, call
 from specc.layers.registry import register_layer
 from specc.spec.types import FiniteFloat, Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
 class Dropout(Layer):
     type: Literal["Dropout"]
     rate: FiniteFloat
+
+    keras_positional: ClassVar[tuple[str, ...]] = ("rate",)
 
     @field_validator("rate")
     @classmethod
@@ -29,3 +35,10 @@ class Dropout(Layer):
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return self.single_input(input_shapes)
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        return TorchEmit(call("nn.Dropout", self.rate))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (LayerExample({"rate": 0.5}), LayerExample({"rate": 0.0}, input_shape=(4,)))

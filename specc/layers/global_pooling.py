@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from specc.layers.base import Layer, elements
+from specc.layers.base import Layer, LayerExample, elements
+from specc.layers.emit import TorchEmit
 from specc.layers.registry import register_layer
 from specc.spec.types import Shape, StrictBool
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 class BaseGlobalPooling2D(Layer):
@@ -20,12 +24,28 @@ class BaseGlobalPooling2D(Layer):
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         return elements(input_shapes[0])
 
+    torch_pool: ClassVar[str] = ""  # the adaptive pooling module to size 1
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        pool = f"{self.torch_pool}(1)"
+        if self.keepdims:
+            return TorchEmit(pool)
+        return TorchEmit(f"nn.Sequential({pool}, nn.Flatten())")
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (LayerExample({}), LayerExample({"keepdims": True}, input_shape=(4, 5, 3)))
+
 
 @register_layer
 class GlobalAveragePooling2D(BaseGlobalPooling2D):
     type: Literal["GlobalAveragePooling2D"]
 
+    torch_pool: ClassVar[str] = "nn.AdaptiveAvgPool2d"
+
 
 @register_layer
 class GlobalMaxPooling2D(BaseGlobalPooling2D):
     type: Literal["GlobalMaxPooling2D"]
+
+    torch_pool: ClassVar[str] = "nn.AdaptiveMaxPool2d"

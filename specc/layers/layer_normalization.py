@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from specc.layers.base import ParamCount
+from specc.layers.base import LayerExample, ParamCount
+from specc.layers.emit import TorchEmit, UnsupportedByBackend, WeightMap, call
 from specc.layers.normalization import BaseNormalization
 from specc.layers.registry import register_layer
 from specc.spec.types import Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
@@ -23,3 +27,32 @@ class LayerNormalization(BaseNormalization):
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         # mean, variance, normalise, scale and shift: about 5 operations per element.
         return 5 * super().flops(input_shapes, output_shape) // 2
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        (shape,) = info.input_shapes
+        if self.center and not self.scale:
+            raise UnsupportedByBackend(
+                "center=True with scale=False (torch's LayerNorm has no beta without gamma)",
+                field="scale",
+            )
+        arguments: dict[str, object] = {"eps": self.epsilon}
+        weights = []
+        if not self.scale:
+            arguments["elementwise_affine"] = False
+        else:
+            weights.append(WeightMap("gamma", "weight"))
+            if self.center:
+                weights.append(WeightMap("beta", "bias"))
+            else:
+                arguments["bias"] = False
+        module = "ChannelsLastLayerNorm" if len(shape) == 3 else "nn.LayerNorm"
+        return TorchEmit(call(module, shape[-1], **arguments), weights=tuple(weights))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({}, input_shape=(8,)),
+            LayerExample({"epsilon": 1e-6}),
+            LayerExample({"center": False}, input_shape=(3, 5)),
+            LayerExample({"center": False, "scale": False}, input_shape=(6,)),
+        )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.errors import LayerError
-from specc.layers.base import Layer, elements, format_shape
+from specc.layers.base import Layer, LayerExample, elements, format_shape
+from specc.layers.emit import TorchEmit, call, channel_dim
 from specc.layers.registry import register_layer
 from specc.spec.types import Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 class BaseMerge(Layer):
@@ -42,6 +46,23 @@ class Add(BaseMerge):
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         return (len(input_shapes) - 1) * elements(output_shape)
 
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        return TorchEmit("Add()", helpers=("Add",))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({}, feeders=(
+                {"type": "Activation", "name": "branch_a", "activation": "tanh"},
+                {"type": "Activation", "name": "branch_b", "activation": "sigmoid"},
+            )),
+            LayerExample({}, input_shape=(6,), feeders=(
+                {"type": "Dense", "name": "branch_a", "units": 4},
+                {"type": "Dense", "name": "branch_b", "units": 4},
+                {"type": "Dense", "name": "branch_c", "units": 4},
+            )),
+        )
+
 
 @register_layer
 class Concatenate(BaseMerge):
@@ -59,3 +80,20 @@ class Concatenate(BaseMerge):
                     field="inputs",
                 )
         return (*first[:-1], sum(shape[-1] for shape in input_shapes))
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        return TorchEmit(call("Concatenate", channel_dim(len(info.output_shape))),
+                         helpers=("Concatenate",))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({}, feeders=(
+                {"type": "Conv2D", "name": "branch_a", "filters": 2, "kernel_size": 1},
+                {"type": "Conv2D", "name": "branch_b", "filters": 5, "kernel_size": 1},
+            )),
+            LayerExample({}, input_shape=(6,), feeders=(
+                {"type": "Dense", "name": "branch_a", "units": 3},
+                {"type": "Dense", "name": "branch_b", "units": 4},
+            )),
+        )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from specc.layers.base import Layer, elements
-from specc.layers.conv_math import Padding, as_pair, spatial_output
+from specc.layers.base import Layer, LayerExample, elements
+from specc.layers.conv_math import Padding, as_pair, spatial_output, torch_padding
+from specc.layers.emit import TorchEmit, call, pair_or_int
 from specc.layers.registry import register_layer
 from specc.spec.types import IntPair, Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 class BasePooling2D(Layer):
@@ -33,12 +37,60 @@ class BasePooling2D(Layer):
         pool, _ = self.windows()
         return elements(output_shape) * pool[0] * pool[1]
 
+    # --- PyTorch: what both poolings share ---
+
+    # Keras 3's AveragePooling2D has no default pool_size: always write it.
+    keras_positional: ClassVar[tuple[str, ...]] = ("pool_size",)
+
+    def torch_arguments(
+        self, info: LayerInfo
+    ) -> tuple[list[Any], dict[str, Any], tuple[int, int, int, int] | None]:
+        """(kernel,), {stride, padding} (non-defaults) and an uneven 'same' padding, if any."""
+        height, width, _ = info.input_shapes[0]
+        pool, strides = self.windows()
+        padding, pad = torch_padding((height, width), pool, strides, (1, 1), self.padding)
+        arguments: dict[str, Any] = {}
+        if strides != pool:  # torch's stride defaults to the kernel size, like Keras's
+            arguments["stride"] = pair_or_int(strides)
+        if padding != (0, 0):
+            arguments["padding"] = pair_or_int(padding)
+        return [pair_or_int(pool)], arguments, pad
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({}),
+            LayerExample({"pool_size": 3, "strides": 2}),
+            LayerExample({"pool_size": 2, "padding": "same"}),
+            LayerExample({"pool_size": 3, "strides": 1, "padding": "same"}),
+            LayerExample({"pool_size": 3, "strides": 2, "padding": "same"}, input_shape=(8, 8, 2)),
+            LayerExample({"pool_size": (2, 3), "strides": (1, 2), "padding": "same"},
+                         input_shape=(5, 6, 2)),
+        )
+
 
 @register_layer
 class MaxPooling2D(BasePooling2D):
     type: Literal["MaxPooling2D"]
 
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        args, arguments, pad = self.torch_arguments(info)
+        # Padding for a maximum is -inf: it never wins, as in TensorFlow's 'same'.
+        return TorchEmit(call("nn.MaxPool2d", *args, **arguments), pad=pad, pad_value="-inf")
+
 
 @register_layer
 class AveragePooling2D(BasePooling2D):
     type: Literal["AveragePooling2D"]
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        args, arguments, pad = self.torch_arguments(info)
+        if pad is not None:  # uneven: average over the real cells only
+            _, strides = self.windows()
+            return TorchEmit(
+                call("AvgPool2dSame", *args, pair_or_int(strides), pad),
+                helpers=("AvgPool2dSame",),
+            )
+        if "padding" in arguments:  # TensorFlow leaves the padding out of each average
+            arguments["count_include_pad"] = False
+        return TorchEmit(call("nn.AvgPool2d", *args, **arguments))

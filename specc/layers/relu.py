@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationInfo, field_validator
 
-from specc.layers.base import Layer, elements
+from specc.layers.base import Layer, LayerExample, elements
+from specc.layers.emit import TorchEmit, call
 from specc.layers.registry import register_layer
 from specc.spec.types import FiniteFloat, Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
@@ -37,3 +41,34 @@ class ReLU(Layer):
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         return 2 * elements(output_shape)
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        if self.threshold == 0.0:
+            if self.negative_slope == 0.0 and self.max_value is None:
+                return TorchEmit("nn.ReLU()")
+            if self.negative_slope == 0.0 and self.max_value == 6.0:
+                return TorchEmit("nn.ReLU6()")
+            if self.max_value is None:
+                return TorchEmit(call("nn.LeakyReLU", self.negative_slope))
+        arguments = {
+            name: value
+            for name, value, default in (
+                ("max_value", self.max_value, None),
+                ("negative_slope", self.negative_slope, 0.0),
+                ("threshold", self.threshold, 0.0),
+            )
+            if value != default
+        }
+        return TorchEmit(call("KerasReLU", **arguments), helpers=("KerasReLU",))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({}),
+            LayerExample({"max_value": 6.0}),
+            LayerExample({"negative_slope": 0.1}),
+            LayerExample({"max_value": 0.5, "negative_slope": 0.2, "threshold": 0.1},
+                         input_shape=(9,)),
+            LayerExample({"threshold": -0.3}),
+            LayerExample({"max_value": 0.4, "threshold": -0.2}),
+        )

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from specc.errors import LayerError
-from specc.layers.base import Layer, elements, format_shape
+from specc.layers.base import Layer, LayerExample, elements, format_shape
+from specc.layers.emit import TorchEmit, call
 from specc.layers.registry import register_layer
 from specc.spec.types import MAX_DIM, Shape, StrictInt
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
 class Reshape(Layer):
     type: Literal["Reshape"]
     target_shape: tuple[StrictInt, ...] = Field(min_length=1, max_length=3)
+
+    keras_positional: ClassVar[tuple[str, ...]] = ("target_shape",)
 
     @field_validator("target_shape")
     @classmethod
@@ -44,4 +50,16 @@ class Reshape(Layer):
             f"cannot reshape an input of shape {format_shape(shape)} ({elements(shape)} values) "
             f"to target_shape={list(self.target_shape)}",
             field="target_shape",
+        )
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        # The resolved shape (no -1), in Keras's channels-last order.
+        return TorchEmit(call("Reshape", tuple(info.output_shape)), helpers=("Reshape",))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({"target_shape": (9, 3)}, input_shape=(3, 3, 3)),
+            LayerExample({"target_shape": (2, -1, 4)}, input_shape=(16,)),
+            LayerExample({"target_shape": (6, 2, 2)}, input_shape=(2, 4, 3)),
         )

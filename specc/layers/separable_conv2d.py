@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.layers.activations import InitializerName
-from specc.layers.base import ParamCount, elements
+from specc.layers.base import LayerExample, ParamCount, elements
 from specc.layers.conv_base import BaseConv
+from specc.layers.emit import InitCall, TorchEmit, WeightMap, call, conv_fans, pair_or_int
 from specc.layers.registry import register_layer
 from specc.spec.types import PositiveInt, Shape
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 
 @register_layer
@@ -19,6 +23,8 @@ class SeparableConv2D(BaseConv):
     depth_multiplier: PositiveInt = 1
     depthwise_initializer: InitializerName = "glorot_uniform"
     pointwise_initializer: InitializerName = "glorot_uniform"
+
+    keras_positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
 
     def output_channels(self, input_channels: int) -> int:
         return self.filters
@@ -44,3 +50,42 @@ class SeparableConv2D(BaseConv):
         pointwise = 2 * channels * elements(output_shape)
         extra = (int(self.use_bias) + self.activation_flops()) * elements(output_shape)
         return depthwise + pointwise + extra
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        channels = info.input_shapes[0][-1]
+        kernel, _, _ = self.windows()
+        arguments, pad = self.torch_window_arguments(info)
+        if self.depth_multiplier != 1:
+            arguments["depth_multiplier"] = self.depth_multiplier
+        if not self.use_bias:
+            arguments["bias"] = False
+        module = call("SeparableConv2d", channels, self.filters, pair_or_int(kernel), **arguments)
+        middle = channels * self.depth_multiplier
+        depthwise_fans = conv_fans((*kernel, channels, self.depth_multiplier))
+        pointwise_fans = conv_fans((1, 1, middle, self.filters))
+        bias_init, bias_weights = self.torch_bias("pointwise.", self.filters)
+        return TorchEmit(
+            module,
+            helpers=("SeparableConv2d",),
+            pad=pad,
+            activation=self.activation,
+            init=(
+                InitCall("depthwise.weight", self.depthwise_initializer, *depthwise_fans),
+                InitCall("pointwise.weight", self.pointwise_initializer, *pointwise_fans),
+                *bias_init,
+            ),
+            weights=(
+                WeightMap("depthwise_kernel", "depthwise.weight", "depthwise"),
+                WeightMap("pointwise_kernel", "pointwise.weight", "conv"),
+                *bias_weights,
+            ),
+        )
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({"filters": 4, "kernel_size": 3}),
+            LayerExample({"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same",
+                          "depth_multiplier": 2, "activation": "relu"}),
+            LayerExample({"filters": 5, "kernel_size": 2, "padding": "same", "use_bias": False}),
+        )

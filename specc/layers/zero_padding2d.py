@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from specc.errors import LayerError
-from specc.layers.base import Layer
+from specc.layers.base import Layer, LayerExample
+from specc.layers.emit import TorchEmit, call
 from specc.layers.registry import register_layer
 from specc.spec.types import Shape, StrictInt
+
+if TYPE_CHECKING:
+    from specc.graph import LayerInfo
 
 PaddingSpec = StrictInt | tuple[StrictInt, StrictInt] | tuple[
     tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]
@@ -41,3 +45,17 @@ class ZeroPadding2D(Layer):
         height, width, channels = self.single_input(input_shapes, rank=3)
         (top, bottom), (left, right) = self.pads()
         return (height + top + bottom, width + left + right, channels)
+
+    def torch_emit(self, info: LayerInfo) -> TorchEmit:
+        (top, bottom), (left, right) = self.pads()
+        pads = (left, right, top, bottom)
+        return TorchEmit(call("nn.ZeroPad2d", pads[0] if len(set(pads)) == 1 else pads))
+
+    @classmethod
+    def examples(cls) -> tuple[LayerExample, ...]:
+        return (
+            LayerExample({}),
+            LayerExample({"padding": 2}),
+            LayerExample({"padding": (1, 0)}),
+            LayerExample({"padding": ((0, 1), (2, 3))}),
+        )

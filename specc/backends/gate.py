@@ -1,0 +1,226 @@
+"""The build gate: write the generated file, import that very file, and hold the real
+model's summary against the spec's inferred one, layer by layer.
+
+PyTorch: output shapes come from forward hooks on the submodules named like the spec's
+layers (NCHW mapped back to channels-last); BatchNorm's running statistics count as
+non-trainable, as Keras counts its moving mean and variance (num_batches_tracked does not
+count). Keras: `model.get_layer(name)`'s output shape and its weights.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+from specc.backends.keras_codegen import generate_keras
+from specc.backends.safety import check_generated
+from specc.backends.source import output_path, prepare_out_dir, write_atomic
+from specc.backends.torch_codegen import generate_torch, torch_shape
+from specc.errors import ExpectationError, SpeccError
+from specc.graph import ModelInfo
+from specc.layers.base import format_shape
+from specc.spec.load import LoadedSpec
+
+Backend = Literal["torch", "keras"]
+SHAPE_UNKNOWN: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuiltLayer:
+    """One layer of the real model, in the spec's terms (channels-last, batch left out)."""
+
+    name: str
+    shape: tuple[int | None, ...] | None  # None: the layer never ran / was not found
+    trainable: int
+    non_trainable: int
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """A generated model that passed the gate, with the file it came from and the table."""
+
+    model: Any
+    path: Path
+    backend: Backend
+    layers: tuple[BuiltLayer, ...]
+    report: str
+
+
+class GateError(ExpectationError):
+    """The built model differs from the spec; `report` holds the side-by-side table."""
+
+    def __init__(self, message: str, *, report: str, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.report = report
+
+
+def generate(loaded: LoadedSpec, backend: Backend) -> str:
+    """The generated source, checked (ast: literals and names) before anything imports it."""
+    source = generate_torch(loaded) if backend == "torch" else generate_keras(loaded)
+    check_generated(source, loaded, backend)
+    return source
+
+
+def write_model(loaded: LoadedSpec, backend: Backend, out_dir: Path) -> Path:
+    """Generate and write `out_dir/<spec name>_<backend>.py` atomically; return its path."""
+    source = generate(loaded, backend)
+    prepare_out_dir(out_dir)
+    path = output_path(out_dir, loaded.spec.name, backend)
+    write_atomic(path, source)
+    return path
+
+
+def import_generated(path: Path, backend: Backend) -> ModuleType:
+    """Import the generated file itself (by path), as `specc_generated.<stem>`."""
+    name = f"specc_generated_{path.stem}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise SpeccError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # lets torch.compile and pickling find the classes
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def build_checked(loaded: LoadedSpec, backend: Backend, out_dir: Path) -> BuiltModel:
+    """Write, import and build the model, then gate it: GateError (exit 1) on any difference.
+
+    The returned model is freshly built (PyTorch: in training mode, Keras's initialisers).
+    """
+    if backend not in ("torch", "keras"):
+        raise SpeccError(f"unknown backend {backend!r}; choose torch or keras")
+    path = write_model(loaded, backend, Path(out_dir))
+    model = import_generated(path, backend).build_model()
+    layers = summarise_torch(model, loaded.info) if backend == "torch" else summarise_keras(
+        model, loaded.info
+    )
+    report, problems = compare(loaded.info, layers, backend)
+    if problems:
+        raise GateError(f"build gate ({backend}, {path}): {problems[0]}", report=report,
+                        file=loaded.file)
+    return BuiltModel(model, path, backend, layers, report)
+
+
+def summarise_torch(model: Any, info: ModelInfo) -> tuple[BuiltLayer, ...]:
+    import torch
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = []
+    modules = dict(model.named_modules())
+    for layer_info in info.layers:
+        name = layer_info.layer.name
+        if name in modules:
+            handles.append(modules[name].register_forward_hook(_shape_recorder(shapes, name)))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros((1, *torch_shape(tuple(info.spec.input.shape)))))
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    built = []
+    for layer_info in info.layers:
+        name = layer_info.layer.name
+        module = modules.get(name)
+        trainable, frozen = _torch_counts(module) if module is not None else (0, 0)
+        built.append(BuiltLayer(name, shapes.get(name), trainable, frozen))
+    return tuple(built)
+
+
+def _shape_recorder(shapes: dict[str, tuple[int, ...]], name: str) -> Any:
+    def record(module: Any, inputs: Any, output: Any) -> None:
+        shape = tuple(output.shape[1:])
+        shapes[name] = (shape[1], shape[2], shape[0]) if len(shape) == 3 else shape
+
+    return record
+
+
+def _torch_counts(module: Any) -> tuple[int, int]:
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+    frozen += sum(
+        b.numel() for name, b in module.named_buffers() if not name.endswith("num_batches_tracked")
+    )
+    return trainable, frozen
+
+
+def summarise_keras(model: Any, info: ModelInfo) -> tuple[BuiltLayer, ...]:
+    built = []
+    by_name = {layer.name: layer for layer in model.layers}
+    for layer_info in info.layers:
+        name = layer_info.layer.name
+        layer = by_name.get(name)
+        if layer is None:
+            built.append(BuiltLayer(name, None, 0, 0))
+            continue
+        built.append(BuiltLayer(
+            name,
+            tuple(layer.output.shape[1:]),
+            sum(_size(w.shape) for w in layer.trainable_weights),
+            sum(_size(w.shape) for w in layer.non_trainable_weights),
+        ))
+    return tuple(built)
+
+
+def _size(shape: Any) -> int:
+    count = 1
+    for dim in shape:
+        count *= int(dim)
+    return count
+
+
+def compare(
+    info: ModelInfo, built: tuple[BuiltLayer, ...], backend: str
+) -> tuple[str, list[str]]:
+    """The side-by-side table and the differences, each naming its layer."""
+    rows = [("layer", "type", "spec shape", f"{backend} shape", "spec params", f"{backend} params",
+             "")]
+    problems = []
+    for layer_info, real in zip(info.layers, built, strict=True):
+        spec_params = (layer_info.params.trainable, layer_info.params.non_trainable)
+        real_params = (real.trainable, real.non_trainable)
+        shape_ok = real.shape is not None and tuple(real.shape) == tuple(layer_info.output_shape)
+        params_ok = spec_params == real_params
+        if real.shape is None:
+            problems.append(f"layer {real.name!r}: no {backend} layer of that name produced an "
+                            "output")
+        elif not shape_ok:
+            problems.append(f"layer {real.name!r}: output shape {format_shape(real.shape)} in "
+                            f"{backend}, {format_shape(layer_info.output_shape)} in the spec")
+        if not params_ok:
+            problems.append(f"layer {real.name!r}: {_params(real_params)} parameters in "
+                            f"{backend}, {_params(spec_params)} in the spec")
+        rows.append((
+            real.name,
+            layer_info.layer.type,
+            format_shape(layer_info.output_shape),
+            "-" if real.shape is None else format_shape(real.shape),
+            _params(spec_params),
+            _params(real_params),
+            "ok" if shape_ok and params_ok else "DIFFERS",
+        ))
+    spec_total = (info.trainable_params, info.non_trainable_params)
+    real_total = (sum(r.trainable for r in built), sum(r.non_trainable for r in built))
+    rows.append(("total", "", "", "", _params(spec_total), _params(real_total),
+                 "ok" if spec_total == real_total else "DIFFERS"))
+    return _table(rows), problems
+
+
+def _params(counts: tuple[int, int]) -> str:
+    trainable, frozen = counts
+    return f"{trainable + frozen:,}" + (f" ({frozen:,} non-trainable)" if frozen else "")
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    return "\n".join(lines)

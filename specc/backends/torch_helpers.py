@@ -1,0 +1,180 @@
+"""Small PyTorch classes and functions a generated file includes only when it uses them.
+
+Each gives a Keras behaviour PyTorch has no single module for: channels-last Flatten and
+Reshape, Dense and LayerNormalization on the channel axis of NCHW images, merge layers as
+modules (so every spec layer is a named submodule), 'same' average pooling with uneven
+padding, Keras's ReLU arguments, and Keras's initialisers with Keras's fans.
+"""
+
+from __future__ import annotations
+
+HELPERS: dict[str, str] = {
+    "ChannelsLastFlatten": '''
+class ChannelsLastFlatten(nn.Module):
+    """Keras's Flatten: NCHW is flattened in channels-last order, so Dense weights match."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 2, 3, 1).flatten(1)
+''',
+    "Reshape": '''
+class Reshape(nn.Module):
+    """Keras's Reshape, in channels-last order (NCHW images are permuted around it)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 4:
+            x = x.permute(0, 2, 3, 1)
+        x = x.reshape(x.shape[0], *self.shape)
+        return x.permute(0, 3, 1, 2) if x.dim() == 4 else x
+''',
+    "ChannelsLastLinear": '''
+class ChannelsLastLinear(nn.Linear):
+    """Keras's Dense on an image: a linear map over the channel axis of NCHW."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+''',
+    "ChannelsLastLayerNorm": '''
+class ChannelsLastLayerNorm(nn.LayerNorm):
+    """Keras's LayerNormalization(axis=-1) on an image: over the channel axis of NCHW."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+''',
+    "SeparableConv2d": '''
+class SeparableConv2d(nn.Module):
+    """Keras's SeparableConv2D: a depthwise convolution, then a 1x1 one carrying the bias."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        dilation: int | tuple[int, int] = 1,
+        depth_multiplier: int = 1,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        middle = in_channels * depth_multiplier
+        self.depthwise = nn.Conv2d(
+            in_channels, middle, kernel_size, stride, padding, dilation, in_channels, bias=False
+        )
+        self.pointwise = nn.Conv2d(middle, out_channels, 1, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pointwise(self.depthwise(x))
+''',
+    "AvgPool2dSame": '''
+class AvgPool2dSame(nn.Module):
+    """Keras's 'same' average pooling with uneven padding: padded cells are not averaged."""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int],
+        padding: tuple[int, int, int, int],
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sums = F.avg_pool2d(F.pad(x, self.padding), self.kernel_size, self.stride)
+        ones = F.pad(torch.ones_like(x[:1, :1]), self.padding)
+        return sums / F.avg_pool2d(ones, self.kernel_size, self.stride)
+''',
+    "KerasReLU": '''
+class KerasReLU(nn.Module):
+    """Keras's ReLU layer: x above threshold, clipped at max_value, sloped below threshold."""
+
+    def __init__(
+        self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.max_value = max_value
+        self.negative_slope = negative_slope
+        self.threshold = threshold
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        below = torch.relu(self.threshold - x)
+        y = torch.where(x > self.threshold, x, torch.zeros_like(x))
+        if self.max_value is not None:
+            y = y.clamp(0.0, self.max_value)
+        return y - self.negative_slope * below
+''',
+    "Add": '''
+class Add(nn.Module):
+    """Keras's Add: the element-wise sum of its inputs."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        total = inputs[0]
+        for tensor in inputs[1:]:
+            total = total + tensor
+        return total
+''',
+    "Concatenate": '''
+class Concatenate(nn.Module):
+    """Keras's Concatenate on the channel axis (dim 1 for NCHW images)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(inputs, dim=self.dim)
+''',
+    "glorot_uniform_": '''
+def glorot_uniform_(tensor: torch.Tensor, fan_in: int, fan_out: int) -> None:
+    """Keras's glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out))."""
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    nn.init.uniform_(tensor, -limit, limit)
+''',
+    "glorot_normal_": '''
+def glorot_normal_(tensor: torch.Tensor, fan_in: int, fan_out: int) -> None:
+    """Keras's glorot_normal: a normal truncated at 2 std, std = sqrt(2 / (fan_in + fan_out))."""
+    std = math.sqrt(2.0 / (fan_in + fan_out)) / 0.87962566103423978
+    nn.init.trunc_normal_(tensor, 0.0, std, -2.0 * std, 2.0 * std)
+''',
+    "he_uniform_": '''
+def he_uniform_(tensor: torch.Tensor, fan_in: int) -> None:
+    """Keras's he_uniform: U(-limit, limit), limit = sqrt(6 / fan_in)."""
+    limit = math.sqrt(6.0 / fan_in)
+    nn.init.uniform_(tensor, -limit, limit)
+''',
+    "he_normal_": '''
+def he_normal_(tensor: torch.Tensor, fan_in: int) -> None:
+    """Keras's he_normal: a normal truncated at 2 std, std = sqrt(2 / fan_in)."""
+    std = math.sqrt(2.0 / fan_in) / 0.87962566103423978
+    nn.init.trunc_normal_(tensor, 0.0, std, -2.0 * std, 2.0 * std)
+''',
+    "lecun_uniform_": '''
+def lecun_uniform_(tensor: torch.Tensor, fan_in: int) -> None:
+    """Keras's lecun_uniform: U(-limit, limit), limit = sqrt(3 / fan_in)."""
+    limit = math.sqrt(3.0 / fan_in)
+    nn.init.uniform_(tensor, -limit, limit)
+''',
+    "lecun_normal_": '''
+def lecun_normal_(tensor: torch.Tensor, fan_in: int) -> None:
+    """Keras's lecun_normal: a normal truncated at 2 std, std = sqrt(1 / fan_in)."""
+    std = math.sqrt(1.0 / fan_in) / 0.87962566103423978
+    nn.init.trunc_normal_(tensor, 0.0, std, -2.0 * std, 2.0 * std)
+''',
+}
+
+# Keras initialiser -> how it is written: (function, takes fan_in, takes fan_out).
+INITIALIZERS: dict[str, tuple[str, bool, bool]] = {
+    "glorot_uniform": ("glorot_uniform_", True, True),
+    "glorot_normal": ("glorot_normal_", True, True),
+    "he_uniform": ("he_uniform_", True, False),
+    "he_normal": ("he_normal_", True, False),
+    "lecun_uniform": ("lecun_uniform_", True, False),
+    "lecun_normal": ("lecun_normal_", True, False),
+    "zeros": ("nn.init.zeros_", False, False),
+    "ones": ("nn.init.ones_", False, False),
+}
