@@ -240,6 +240,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),
+        ("_codecs", "encode"),  # protocol-2 pickles of bytes made by Python 3
     }
 
     def find_class(self, module: str, name: str) -> object:

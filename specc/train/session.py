@@ -83,16 +83,17 @@ def seed_everything(seed: int, backend: str) -> None:
         keras.utils.set_random_seed(seed)
 
 
-def build_model(loaded: LoadedSpec, backend: str, keep_in: Path | None) -> Any:
-    """The generated model, after the build gate passed (ExpectationError, exit 1, if not)."""
-    from specc.backends.gate import build_checked
+def build_model(loaded: LoadedSpec, backend: str, out_dir: Path | None) -> Any:
+    """The generated model, after the build gate passed (ExpectationError, exit 1, if not).
+    The generated file is kept in `out_dir` (a temporary folder when None)."""
+    from specc.backends.gate import GateError, build_checked
 
     with tempfile.TemporaryDirectory(prefix="specc-build-") as folder:
-        built = build_checked(loaded, backend, Path(folder))
-        if keep_in is not None:
-            keep_in.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(built.path, keep_in / Path(built.path).name)
-        return built.model
+        try:
+            return build_checked(loaded, backend, out_dir or Path(folder)).model
+        except GateError as error:
+            print(error.report, file=sys.stderr)
+            raise
 
 
 def environment(engine_env: dict[str, Any]) -> dict[str, Any]:
@@ -131,14 +132,17 @@ def train(request: TrainRequest) -> int:
     data = load_dataset(data_source).limited(options.limit_train, options.limit_test)
     check_data_fits(loaded, data)
     mean, std = normalization_stats(recipe, data.x_train)
+    seed_everything(recipe.seed, options.backend)
     if request.resume is None:
-        seed_everything(recipe.seed, options.backend)
-        model = build_model(loaded, options.backend, None)
         run = RunFolder.create(request.out, loaded.spec.name)
+        try:
+            model = build_model(loaded, options.backend, run.path / "build")
+        except SpeccError:
+            shutil.rmtree(run.path, ignore_errors=True)  # nothing was trained: leave no run
+            raise
         _write_run_description(run, loaded, recipe, options, data, mean, std)
     else:
-        seed_everything(recipe.seed, options.backend)
-        model = build_model(loaded, options.backend, None)
+        model = build_model(loaded, options.backend, run.path / "build")
     print(f"Run folder: {run.path}", flush=True)
     ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std)
     outcome = _run_engine(ctx, model, resume=request.resume is not None)
