@@ -87,7 +87,9 @@ def build_model(loaded: LoadedSpec, backend: str, out_dir: Path | None) -> Any:
     """The generated model, after the build gate passed (ExpectationError, exit 1, if not).
     The generated file is kept in `out_dir` (a temporary folder when None)."""
     from specc.backends.gate import GateError, build_checked
+    from specc.expectations import require_expectations
 
+    require_expectations(loaded)  # as `specc build` does: a spec that fails validate is refused
     with tempfile.TemporaryDirectory(prefix="specc-build-") as folder:
         try:
             return build_checked(loaded, backend, out_dir or Path(folder)).model

@@ -1,0 +1,157 @@
+"""`specc train` on data the tests make: it learns, writes its run folder, and refuses what
+it must refuse (gate failures, wrong class count, divergence, foreign resumes)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from train_support import TINY_SPEC, write_image_folder
+
+from specc.cli import main
+
+FOLDER_FILES = {"spec.yaml", "recipe.json", "environment.json", "metrics.jsonl", "metrics.csv",
+                "learning_curve.png", "result.json", "checkpoints", "build"}
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_image_folder(tmp_path_factory.mktemp("data") / "shapes", train=256, test=96)
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cache").mkdir()
+    monkeypatch.setenv("SPECC_DATA", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def tiny_spec(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_SPEC)
+    return path
+
+
+def only_run(out: Path) -> Path:
+    (run,) = list(out.iterdir())
+    return run
+
+
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_a_short_run_learns_and_fills_its_run_folder(
+    backend: str, tiny_spec: Path, images: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "runs"
+    code = main(["train", str(tiny_spec), "--backend", backend, "--data", str(images),
+                 "--out", str(out), "--epochs", "4"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    run = only_run(out)
+    assert {p.name for p in run.iterdir()} == FOLDER_FILES
+    result = json.loads((run / "result.json").read_text())
+    assert result["test_accuracy"] >= 0.85  # 4 classes: chance is 0.25
+    assert f"Test accuracy: {result['test_accuracy']}" in printed
+    assert f"Test loss: {result['test_loss']}" in printed
+    assert "Reference (a made-up reference for the test): test loss 1.5, test accuracy 0.25" in printed
+    assert f"test accuracy {result['test_accuracy'] - 0.25:+.4f}" in printed
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
+    assert rows[-1]["train_loss"] < rows[0]["train_loss"]
+    assert rows[-1]["test_accuracy"] == result["test_accuracy"]
+    for row in rows:
+        assert row["images_per_s"] > 0 and row["epoch_time_s"] > 0 and row["lr"] > 0
+    with (run / "metrics.csv").open() as table:
+        csv_rows = list(csv.DictReader(table))
+    assert [float(r["test_accuracy"]) for r in csv_rows] == [r["test_accuracy"] for r in rows]
+    assert (run / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (run / "spec.yaml").read_text() == TINY_SPEC
+    described = json.loads((run / "recipe.json").read_text())
+    assert described["recipe"]["epochs"] == 4 and described["recipe"]["lr"] == 0.1
+    assert described["options"]["backend"] == backend
+    assert len(described["normalization"]["mean"]) == 3
+    environment = json.loads((run / "environment.json").read_text())
+    assert environment["backend"] == backend and environment["precision"] == "fp32"
+    assert (run / "build" / f"tiny_{backend}.py").is_file()
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_a_spec_whose_expectations_fail_is_not_trained(tiny_spec: Path, images: Path,
+                                                       tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    tiny_spec.write_text(TINY_SPEC.replace("train:", "expect: {total_params: 999}\ntrain:"))
+    out = tmp_path / "runs"
+    code = main(["train", str(tiny_spec), "--data", str(images), "--out", str(out)])
+    assert code == 1
+    assert "999" in capsys.readouterr().err
+    assert not out.exists() or not list(out.iterdir())  # nothing trained, no run folder left
+
+
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_the_gate_refuses_a_generated_model_that_differs_from_the_spec(
+    backend: str, tiny_spec: Path, images: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from specc.backends import gate
+
+    real_generate = gate.generate
+    wrong = {"torch": ("momentum=0.01)", "momentum=0.01, affine=False)"),
+             "keras": ("Conv2D(8, 3", "Conv2D(6, 3")}[backend]
+
+    def miscompiled(loaded: object, which: str) -> str:  # a code generator with a bug
+        source = real_generate(loaded, which)
+        assert wrong[0] in source
+        return source.replace(*wrong)
+
+    monkeypatch.setattr(gate, "generate", miscompiled)
+    out = tmp_path / "runs"
+    code = main(["train", str(tiny_spec), "--backend", backend, "--data", str(images),
+                 "--out", str(out)])
+    assert code == 1
+    assert ("bn1" if backend == "torch" else "conv1") in capsys.readouterr().err
+    assert not list(out.iterdir())
+
+
+def test_class_count_must_match_the_spec(tiny_spec: Path, images: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    tiny_spec.write_text(TINY_SPEC.replace("units: 4", "units: 10"))
+    code = main(["train", str(tiny_spec), "--data", str(images), "--out", str(tmp_path / "r")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "the data has 4 classes" in error and "10 units" in error
+
+
+def test_divergence_stops_with_the_step(tiny_spec: Path, images: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", str(tiny_spec), "--data", str(images), "--out", str(tmp_path / "r"),
+                 "--lr", "1e30", "--epochs", "2"])
+    error = capsys.readouterr().err
+    assert code == 1, error
+    assert "the training loss became" in error and "at step " in error
+    assert "(epoch 1, batch" in error
+
+
+def test_resume_refuses_another_spec_and_conflicting_flags(
+    tiny_spec: Path, images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "runs"
+    assert main(["train", str(tiny_spec), "--data", str(images), "--out", str(out),
+                 "--epochs", "1", "--limit-train", "64", "--limit-test", "32"]) == 0
+    run = only_run(out)
+    other = tmp_path / "other.yaml"
+    other.write_text(TINY_SPEC.replace("filters: 8", "filters: 6"))
+    capsys.readouterr()
+    assert main(["train", str(other), "--resume", str(run)]) == 2
+    assert "that run was made from spec 'tiny'" in capsys.readouterr().err
+    assert main(["train", str(tiny_spec), "--resume", str(run), "--epochs", "3"]) == 2
+    assert "cannot be combined with --epochs" in capsys.readouterr().err
+
+
+def test_bad_flags_are_usage_errors(tiny_spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for flags in (["--epochs", "0"], ["--lr", "-1"], ["--backend", "jax"], ["--lr", "nan"]):
+        with pytest.raises(SystemExit) as caught:
+            main(["train", str(tiny_spec), *flags])
+        assert caught.value.code == 2
+    assert main(["train", str(tiny_spec.parent / "missing.yaml")]) == 2
