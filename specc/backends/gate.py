@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from specc.backends.keras_codegen import generate_keras
 from specc.backends.safety import check_generated
-from specc.backends.source import output_path, prepare_out_dir, write_atomic
+from specc.backends.source import output_path, prepare_out_dir, quiet_tensorflow, write_atomic
 from specc.backends.torch_codegen import generate_torch, torch_shape
 from specc.errors import ExpectationError, SpeccError
 from specc.graph import ModelInfo
@@ -94,6 +94,8 @@ def build_checked(loaded: LoadedSpec, backend: Backend, out_dir: Path) -> BuiltM
     if backend not in ("torch", "keras"):
         raise SpeccError(f"unknown backend {backend!r}; choose torch or keras")
     path = write_model(loaded, backend, Path(out_dir))
+    if backend == "keras":
+        quiet_tensorflow()
     model = import_generated(path, backend).build_model()
     layers = summarise_torch(model, loaded.info) if backend == "torch" else summarise_keras(
         model, loaded.info

@@ -75,6 +75,11 @@ def output_path(out_dir: Path, spec_name: str, backend: str) -> Path:
     return out_dir / f"{ident(spec_name)}_{backend}.py"
 
 
+def quiet_tensorflow() -> None:
+    """TensorFlow's C++ start-up chatter (oneDNN, CPU features) hides specc's own output."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 def prepare_out_dir(out_dir: Path) -> None:
     """Create the output folder, or say in one line why it cannot be used."""
     if out_dir.exists() and not out_dir.is_dir():

@@ -60,7 +60,7 @@ class DepthwiseConv2D(BaseConv):
             pad=pad,
             activation=self.activation,
             init=(InitCall("weight", self.depthwise_initializer, *fans), *bias_init),
-            weights=(WeightMap("depthwise_kernel", "weight", "depthwise"), *bias_weights),
+            weights=(WeightMap("kernel", "weight", "depthwise"), *bias_weights),
         )
 
     @classmethod
