@@ -1,0 +1,124 @@
+"""Never lose a run: a training process killed with SIGKILL after an epoch, or stopped with
+Ctrl-C in the middle of one, resumes to exactly the weights of an uninterrupted run (CPU,
+fixed seed, real subprocesses)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from train_support import TINY_SPEC, write_image_folder
+
+from specc.train.checkpoint import read_checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+EPOCHS = 3
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("resume")
+    spec = root / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    data = write_image_folder(root / "shapes", train=768, test=32)
+    (root / "cache").mkdir()
+    environment = {**os.environ, "SPECC_DATA": str(root / "cache"), "OMP_NUM_THREADS": "1",
+                   "PYTHONUNBUFFERED": "1"}
+    return {"root": root, "spec": spec, "data": data, "env": environment}
+
+
+def start(setup: dict, *args: str) -> tuple[subprocess.Popen, Path]:
+    log = setup["root"] / f"log-{time.monotonic_ns()}.txt"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "specc", "train", str(setup["spec"]), *args],
+            cwd=ROOT, env=setup["env"], stdout=output, stderr=subprocess.STDOUT)
+    return process, log
+
+
+def train_args(setup: dict, out: Path) -> list[str]:
+    return ["--data", str(setup["data"]), "--out", str(out), "--epochs", str(EPOCHS),
+            "--seed", "7", "--device", "cpu"]
+
+
+def run_folder(out: Path) -> Path:
+    (run,) = list(out.iterdir())
+    return run
+
+
+def wait_for_epochs(out: Path, process: subprocess.Popen, epochs: int) -> int:
+    """Wait until `epochs` epochs are recorded (their checkpoint is written first)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "training ended before it could be interrupted"
+        runs = list(out.iterdir()) if out.exists() else []
+        metrics = runs[0] / "metrics.jsonl" if runs else None
+        if metrics is not None and metrics.exists():
+            done = len(metrics.read_text().splitlines())
+            if done >= epochs:
+                return done
+        time.sleep(0.02)
+    raise AssertionError("no epoch finished in time")
+
+
+def weights(run: Path) -> dict[str, torch.Tensor]:
+    backend, payload = read_checkpoint(run / "checkpoints" / "last.ckpt")
+    assert backend == "torch"
+    state = torch.load(io.BytesIO(payload), weights_only=True)
+    assert state["epoch"] == EPOCHS
+    return state["model"]
+
+
+def assert_same_weights(left: dict[str, torch.Tensor], right: dict[str, torch.Tensor]) -> None:
+    assert left.keys() == right.keys()
+    for name in left:
+        assert torch.equal(left[name], right[name]), name
+
+
+def test_killed_and_interrupted_runs_resume_to_the_same_weights(setup: dict) -> None:
+    reference_out = setup["root"] / "reference"
+    reference, _ = start(setup, *train_args(setup, reference_out))
+    assert reference.wait(timeout=300) == 0
+    expected = weights(run_folder(reference_out))
+
+    # SIGKILL after the first epoch's checkpoint, then --resume
+    killed_out = setup["root"] / "killed"
+    killed, _ = start(setup, *train_args(setup, killed_out))
+    done = wait_for_epochs(killed_out, killed, 1)
+    killed.send_signal(signal.SIGKILL)
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+    assert done < EPOCHS
+    resumed, _ = start(setup, "--resume", str(run_folder(killed_out)))
+    assert resumed.wait(timeout=300) == 0
+    assert_same_weights(weights(run_folder(killed_out)), expected)
+
+    # Ctrl-C in the middle of an epoch: saves, exits 130; --resume finishes the same run
+    stopped_out = setup["root"] / "stopped"
+    stopped, stopped_log = start(setup, *train_args(setup, stopped_out))
+    wait_for_epochs(stopped_out, stopped, 1)
+    stopped.send_signal(signal.SIGINT)
+    assert stopped.wait(timeout=60) == 130
+    assert "checkpoint saved to" in stopped_log.read_text()
+    assert "--resume" in stopped_log.read_text()
+    run = run_folder(stopped_out)
+    state = torch.load(io.BytesIO(read_checkpoint(run / "checkpoints" / "last.ckpt")[1]),
+                       weights_only=True)
+    assert state["epoch"] < EPOCHS
+    resumed, _ = start(setup, "--resume", str(run))
+    assert resumed.wait(timeout=300) == 0
+    assert_same_weights(weights(run), expected)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    reference_rows = [json.loads(line) for line in
+                      (run_folder(reference_out) / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(1, EPOCHS + 1))
+    for row, reference_row in zip(rows, reference_rows, strict=True):
+        for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr"):
+            assert row[key] == reference_row[key], (row["epoch"], key)
