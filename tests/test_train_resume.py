@@ -79,8 +79,8 @@ def weights(run: Path) -> dict[str, torch.Tensor]:
 
 def assert_same_weights(left: dict[str, torch.Tensor], right: dict[str, torch.Tensor]) -> None:
     assert left.keys() == right.keys()
-    for name in left:
-        assert torch.equal(left[name], right[name]), name
+    for name, value in left.items():
+        assert torch.equal(value, right[name]), name
 
 
 def test_killed_and_interrupted_runs_resume_to_the_same_weights(setup: dict) -> None:
