@@ -93,14 +93,18 @@ def build_checked(loaded: LoadedSpec, backend: Backend, out_dir: Path) -> BuiltM
     """
     if backend not in ("torch", "keras"):
         raise SpeccError(f"unknown backend {backend!r}; choose torch or keras")
-    path = write_model(loaded, backend, Path(out_dir))
+    return check_file(loaded, backend, write_model(loaded, backend, Path(out_dir)))
+
+
+def check_file(loaded: LoadedSpec, backend: Backend, path: Path) -> BuiltModel:
+    """Import the file at `path`, build its model and hold its real summary against the spec."""
     if backend == "keras":
         quiet_tensorflow()
     model = import_generated(path, backend).build_model()
-    layers = summarise_torch(model, loaded.info) if backend == "torch" else summarise_keras(
-        model, loaded.info
-    )
-    report, problems = compare(loaded.info, layers, backend)
+    summarise = summarise_torch if backend == "torch" else summarise_keras
+    layers = summarise(model, loaded.info)
+    totals = _torch_counts(model) if backend == "torch" else _keras_counts(model)
+    report, problems = compare(loaded.info, layers, backend, totals)
     if problems:
         raise GateError(f"build gate ({backend}, {path}): {problems[0]}", report=report,
                         file=loaded.file)
@@ -170,6 +174,11 @@ def summarise_keras(model: Any, info: ModelInfo) -> tuple[BuiltLayer, ...]:
     return tuple(built)
 
 
+def _keras_counts(model: Any) -> tuple[int, int]:
+    return (sum(_size(w.shape) for w in model.trainable_weights),
+            sum(_size(w.shape) for w in model.non_trainable_weights))
+
+
 def _size(shape: Any) -> int:
     count = 1
     for dim in shape:
@@ -178,9 +187,15 @@ def _size(shape: Any) -> int:
 
 
 def compare(
-    info: ModelInfo, built: tuple[BuiltLayer, ...], backend: str
+    info: ModelInfo,
+    built: tuple[BuiltLayer, ...],
+    backend: str,
+    model_totals: tuple[int, int],
 ) -> tuple[str, list[str]]:
-    """The side-by-side table and the differences, each naming its layer."""
+    """The side-by-side table and the differences, each naming its layer.
+
+    `model_totals` counts the whole built model, so weights outside the spec's layers show.
+    """
     rows = [("layer", "type", "spec shape", f"{backend} shape", "spec params", f"{backend} params",
              "")]
     problems = []
@@ -208,7 +223,10 @@ def compare(
             "ok" if shape_ok and params_ok else "DIFFERS",
         ))
     spec_total = (info.trainable_params, info.non_trainable_params)
-    real_total = (sum(r.trainable for r in built), sum(r.non_trainable for r in built))
+    real_total = model_totals
+    if spec_total != real_total and not problems:
+        problems.append(f"the model holds {_params(real_total)} parameters in {backend}, "
+                        f"{_params(spec_total)} in the spec")
     rows.append(("total", "", "", "", _params(spec_total), _params(real_total),
                  "ok" if spec_total == real_total else "DIFFERS"))
     return _table(rows), problems

@@ -67,7 +67,7 @@ def logits_model(model: Any, logits_layer: str | None) -> Any:
 
     if logits_layer is None:
         return model
-    return keras.Model(model.inputs, model.get_layer(logits_layer).input)
+    return keras.Model(model.input, model.get_layer(logits_layer).input)
 
 
 def evaluate_arrays(logits_fn: Any, images: np.ndarray, labels: np.ndarray, mean: np.ndarray,
