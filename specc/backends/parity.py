@@ -101,7 +101,8 @@ def run_parity(
     names = [layer.name for layer in loaded.spec.layers]
 
     probe = keras.Model(keras_model.inputs, [keras_model.get_layer(n).output for n in names])
-    keras_outputs = [np.asarray(out) for out in probe([batch], training=False)]
+    outputs = probe([batch], training=False)
+    keras_outputs = [np.asarray(out) for out in (outputs if len(names) > 1 else [outputs])]
 
     torch_outputs = _torch_layer_outputs(loaded, torch_model, batch)
     final = _torch_final_output(torch_model, batch)

@@ -140,7 +140,7 @@ def _check_import(node: ast.Import | ast.ImportFrom, backend: str, where: str) -
 
 def _check_constant(node: ast.Constant, allowed_strings: set[str], where: str) -> None:
     value = node.value
-    if value is None or isinstance(value, bool | int):
+    if value is None or value is Ellipsis or isinstance(value, bool | int):  # `...`: tuple[int, ...]
         return
     if isinstance(value, float) and math.isfinite(value):
         return

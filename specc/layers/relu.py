@@ -26,7 +26,7 @@ class ReLU(Layer):
     negative_slope: FiniteFloat = 0.0
     threshold: FiniteFloat = 0.0
 
-    @field_validator("max_value", "negative_slope")
+    @field_validator("max_value", "negative_slope", "threshold")
     @classmethod
     def _not_negative(cls, value: float | None, info: ValidationInfo) -> float | None:
         if value is not None and value < 0.0:
@@ -69,6 +69,6 @@ class ReLU(Layer):
             LayerExample({"negative_slope": 0.1}),
             LayerExample({"max_value": 0.5, "negative_slope": 0.2, "threshold": 0.1},
                          input_shape=(9,)),
-            LayerExample({"threshold": -0.3}),
-            LayerExample({"max_value": 0.4, "threshold": -0.2}),
+            LayerExample({"threshold": 0.3}),
+            LayerExample({"max_value": 0.4, "threshold": 0.2}),
         )
