@@ -21,14 +21,16 @@ class Schedule:
 
     @property
     def warmup_steps(self) -> int:
+        """The recipe's warm-up, capped at a third of the run so that a run shortened with
+        --epochs still decays (one-cycle schedules peak at about a quarter to a third)."""
         steps = round(self.recipe.warmup_epochs * self.steps_per_epoch)
-        return min(steps, max(self.total_steps - 1, 0))
+        return min(steps, self.total_steps // 3)
 
     def lr(self, step: int) -> float:
         """Learning rate for optimizer step `step` (0-based)."""
         peak, recipe = self.peak_lr, self.recipe
         warmup = self.warmup_steps
-        if step < warmup:
+        if step < warmup:  # warmup >= 1 here
             start = recipe.warmup_start_fraction
             return peak * (start + (1.0 - start) * step / warmup)
         final = peak * recipe.final_lr_fraction
