@@ -58,6 +58,11 @@ class GateError(ExpectationError):
         self.report = report
 
 
+def _first_line(error: BaseException | None) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
 def generate(loaded: LoadedSpec, backend: Backend) -> str:
     """The generated source, checked (ast: literals and names) before anything imports it."""
     source = generate_torch(loaded) if backend == "torch" else generate_keras(loaded)
@@ -100,32 +105,49 @@ def check_file(loaded: LoadedSpec, backend: Backend, path: Path) -> BuiltModel:
     """Import the file at `path`, build its model and hold its real summary against the spec."""
     if backend == "keras":
         quiet_tensorflow()
-    model = import_generated(path, backend).build_model()
-    summarise = summarise_torch if backend == "torch" else summarise_keras
-    layers = summarise(model, loaded.info)
-    totals = _torch_counts(model) if backend == "torch" else _keras_counts(model)
-    report, problems = compare(loaded.info, layers, backend, totals)
+    where = f"build gate ({backend}, {path})"
+    try:
+        model = import_generated(path, backend).build_model()
+    except Exception as error:  # noqa: BLE001  (a broken file is reported, never a traceback)
+        raise GateError(f"{where}: the model fails to build: {_first_line(error)}", report="",
+                        file=loaded.file) from None
+    failure = None
+    if backend == "torch":
+        layers, failure = summarise_torch(model, loaded.info)
+        totals = _torch_counts(model)
+    else:
+        layers, totals = summarise_keras(model, loaded.info), _keras_counts(model)
+    failures = {} if failure is None else {failure[0]: f"fails to run: {_first_line(failure[1])}"}
+    report, problems = compare(loaded.info, layers, backend, totals, failures)
     if problems:
-        raise GateError(f"build gate ({backend}, {path}): {problems[0]}", report=report,
-                        file=loaded.file)
+        raise GateError(f"{where}: {problems[0]}", report=report, file=loaded.file)
     return BuiltModel(model, path, backend, layers, report)
 
 
-def summarise_torch(model: Any, info: ModelInfo) -> tuple[BuiltLayer, ...]:
+def summarise_torch(
+    model: Any, info: ModelInfo
+) -> tuple[tuple[BuiltLayer, ...], tuple[str, Exception] | None]:
+    """Per-layer shapes (from hooks) and counts; and the layer whose forward failed, if any."""
     import torch
 
     shapes: dict[str, tuple[int, ...]] = {}
+    entered: list[str] = []
     handles = []
     modules = dict(model.named_modules())
     for layer_info in info.layers:
         name = layer_info.layer.name
         if name in modules:
             handles.append(modules[name].register_forward_hook(_shape_recorder(shapes, name)))
+            handles.append(modules[name].register_forward_pre_hook(
+                lambda module, inputs, name=name: entered.append(name)))
     was_training = model.training
     model.eval()
+    failure = None
     try:
         with torch.no_grad():
             model(torch.zeros((1, *torch_shape(tuple(info.spec.input.shape)))))
+    except Exception as error:  # noqa: BLE001  (reported as a gate failure naming the layer)
+        failure = (entered[-1] if entered else "(input)", error)
     finally:
         model.train(was_training)
         for handle in handles:
@@ -136,7 +158,7 @@ def summarise_torch(model: Any, info: ModelInfo) -> tuple[BuiltLayer, ...]:
         module = modules.get(name)
         trainable, frozen = _torch_counts(module) if module is not None else (0, 0)
         built.append(BuiltLayer(name, shapes.get(name), trainable, frozen))
-    return tuple(built)
+    return tuple(built), failure
 
 
 def _shape_recorder(shapes: dict[str, tuple[int, ...]], name: str) -> Any:
@@ -191,10 +213,12 @@ def compare(
     built: tuple[BuiltLayer, ...],
     backend: str,
     model_totals: tuple[int, int],
+    failures: dict[str, str] | None = None,
 ) -> tuple[str, list[str]]:
     """The side-by-side table and the differences, each naming its layer.
 
-    `model_totals` counts the whole built model, so weights outside the spec's layers show.
+    `model_totals` counts the whole built model, so weights outside the spec's layers show;
+    `failures` says why a layer has no output (its forward raised).
     """
     rows = [("layer", "type", "spec shape", f"{backend} shape", "spec params", f"{backend} params",
              "")]
@@ -204,7 +228,9 @@ def compare(
         real_params = (real.trainable, real.non_trainable)
         shape_ok = real.shape is not None and tuple(real.shape) == tuple(layer_info.output_shape)
         params_ok = spec_params == real_params
-        if real.shape is None:
+        if failures and real.name in failures:
+            problems.append(f"layer {real.name!r}: {failures[real.name]}")
+        elif real.shape is None:
             problems.append(f"layer {real.name!r}: no {backend} layer of that name produced an "
                             "output")
         elif not shape_ok:
