@@ -14,7 +14,8 @@ from specc.errors import LayerError, Position, SpeccError
 MAX_SPEC_BYTES = 1 << 20  # 1 MiB; the largest spec in specs/ is a few KiB
 MAX_NESTING = 32  # YAML containers inside containers; a spec needs 5
 MAX_NUMBER_DIGITS = 64  # an integer literal longer than this is an error, not a bignum
-MAX_LAYERS = 10_000
+MAX_YAML_VALUES = 50_000  # every scalar, list and mapping; alexnet.yaml has about 350
+MAX_LAYERS = 5_000  # ResNet-152 has about 500
 
 MAX_TOTAL_PARAMS = 2_000_000_000
 MAX_ACTIVATION_BYTES = 4 << 30  # per example, float32, summed over every layer's output

@@ -18,7 +18,7 @@ import pytest
 
 from specc.cli import main
 from specc.layers.registry import LAYER_TYPES
-from specc.limits import MAX_LAYERS, MAX_SPEC_BYTES
+from specc.limits import MAX_LAYERS, MAX_SPEC_BYTES, MAX_YAML_VALUES
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 MEMORY_BOUND = 64 << 20  # bytes allocated by Python while reading any one bad input
@@ -121,3 +121,16 @@ def test_too_many_layers(corpus_copy: Path, capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().err.splitlines() == [
         f"deep.yaml:{line}:5: {MAX_LAYERS + 1:,} layers; a spec has at most {MAX_LAYERS:,}"
     ]
+
+
+def test_too_many_values(corpus_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    count = MAX_YAML_VALUES + 10
+    (corpus_copy / "wide.yaml").write_text("name: wide\ndescription: [" + "1, " * count + "]\n")
+    assert main(["validate", "wide.yaml"]) == 2
+    # The root mapping, `name` and the list are values too: item MAX - 3 is one too many.
+    column = len("description: [") + 3 * (MAX_YAML_VALUES - 3) + 1
+    expected = (
+        f"wide.yaml:2:{column}: more than {MAX_YAML_VALUES:,} values in one spec; "
+        "a spec needs far fewer"
+    )
+    assert capsys.readouterr().err.splitlines() == [expected]

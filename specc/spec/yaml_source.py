@@ -23,12 +23,27 @@ from typing import Any
 import yaml
 
 from specc.errors import Position, SpeccError
-from specc.limits import MAX_NESTING, MAX_NUMBER_DIGITS, MAX_SPEC_BYTES, file_too_large
+from specc.limits import (
+    MAX_NESTING,
+    MAX_NUMBER_DIGITS,
+    MAX_SPEC_BYTES,
+    MAX_YAML_VALUES,
+    file_too_large,
+)
 
 PathKey = str | int
 DataPath = tuple[PathKey, ...]
 
 UTF8_BOM = b"\xef\xbb\xbf"
+
+# libyaml's event parser when PyYAML has it (20x faster on large inputs), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# What YAML allows as text, less NEL and the Unicode line/paragraph separators, which YAML 1.1
+# parsers count as line breaks and editors do not (positions would disagree).
+_NOT_ALLOWED = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 @dataclass(frozen=True)
@@ -232,6 +247,12 @@ class _Builder:
     def error(self, message: str, mark: yaml.Mark) -> SpeccError:
         return SpeccError(message, file=self.file, position=_position(mark))
 
+    def _count_value(self, mark: yaml.Mark) -> None:
+        if len(self.source.values) >= MAX_YAML_VALUES:
+            raise self.error(
+                f"more than {MAX_YAML_VALUES:,} values in one spec; a spec needs far fewer", mark
+            )
+
     def feed(self, event: yaml.Event) -> None:
         if isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
@@ -311,6 +332,7 @@ class _Builder:
                 f"nesting deeper than {MAX_NESTING} levels; a spec needs far fewer",
                 event.start_mark,
             )
+        self._count_value(event.start_mark)
         path = self._value_path()
         self.source.values[path] = _position(event.start_mark)
         data: dict[str, Any] | list[Any] = (
@@ -320,7 +342,7 @@ class _Builder:
         self.stack.append(_Container(path, data))
 
     def _scalar(self, event: yaml.ScalarEvent) -> None:
-        plain = event.style is None
+        plain = not event.style  # None (PyYAML) or '' (libyaml) for plain scalars
         if plain:
             try:
                 value = resolve_plain_scalar(event.value)
@@ -331,6 +353,7 @@ class _Builder:
         if self._is_key():
             self._key(value, event)
             return
+        self._count_value(event.start_mark)
         path = self._value_path()
         self.source.values[path] = _position(event.start_mark)
         self._store(value)
@@ -366,23 +389,37 @@ def _type_word(value: Any) -> str:
 def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], SourceMap]:
     """Parse one spec document into plain data (dict/list/str/int/float/bool/None) and
     the position of every node. Raises SpeccError with a position on anything else."""
+    _refuse_disallowed_characters(text, file)
+    builder = _build(text, file, _LOADER)
+    return _root_mapping(builder, text, file), builder.source
+
+
+# libyaml looks far ahead inside flow collections; past this many characters, its own
+# position for too-deep nesting is reported rather than re-parsing to find the exact bracket.
+_RELOCATE_NESTING_WITHIN = 1 << 16
+
+
+def _build(text: str, file: str, loader: type) -> _Builder:
     builder = _Builder(file)
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=loader):
             builder.feed(event)
     except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        if (
+            "maximum nesting depth" in (error.problem or "")
+            and loader is not yaml.SafeLoader
+            and mark is not None
+            and mark.index <= _RELOCATE_NESTING_WITHIN
+        ):
+            # PyYAML's parser hands over each bracket as it comes: the builder then stops
+            # at the exact one that crosses MAX_NESTING.
+            prefix = "\n".join(text.split("\n", mark.line + 1)[: mark.line + 1])
+            _build(prefix, file, yaml.SafeLoader)
         raise _syntax_error(error, text, file) from None
-    except yaml.reader.ReaderError as error:
-        raise _reader_error(error, text, file) from None
     except yaml.YAMLError as error:  # any other YAML failure, reported at the file start
         raise SpeccError(f"YAML error: {error}", file=file, position=Position(1, 1)) from None
-    except RecursionError:
-        raise SpeccError(
-            f"nesting deeper than {MAX_NESTING} levels; a spec needs far fewer",
-            file=file,
-            position=Position(1, 1),
-        ) from None
-    return _root_mapping(builder, text, file), builder.source
+    return builder
 
 
 def _root_mapping(builder: _Builder, text: str, file: str) -> dict[str, Any]:
@@ -412,11 +449,20 @@ def _syntax_error(error: yaml.MarkedYAMLError, text: str, file: str) -> SpeccErr
     mark = error.problem_mark or error.context_mark
     position = _position(mark) if mark is not None else Position(1, 1)
     problem = error.problem or "invalid YAML"
-    if "'\\t'" in problem:
-        line = text.split("\n")[position.line - 1] if mark is not None else ""
-        where = "in indentation" if not line[: position.col - 1].strip(" ") else "here"
+    lines = text.split("\n")
+    line = lines[position.line - 1] if mark is not None and position.line <= len(lines) else ""
+    if line[position.col - 1 : position.col] == "\t":
+        in_indentation = not line[: position.col - 1].strip(" ")
         return SpeccError(
-            f"tab character {where}; YAML indents and separates with spaces only",
+            "tab character in indentation; YAML indents with spaces only"
+            if in_indentation
+            else "tab character where YAML does not allow one; use spaces",
+            file=file,
+            position=position,
+        )
+    if "maximum nesting depth" in problem:  # libyaml's own bound, met while looking ahead
+        return SpeccError(
+            f"nesting deeper than {MAX_NESTING} levels; a spec needs far fewer",
             file=file,
             position=position,
         )
@@ -429,14 +475,16 @@ def _syntax_error(error: yaml.MarkedYAMLError, text: str, file: str) -> SpeccErr
     return SpeccError(message, file=file, position=position)
 
 
-def _reader_error(error: yaml.reader.ReaderError, text: str, file: str) -> SpeccError:
-    index = error.position
+def _refuse_disallowed_characters(text: str, file: str) -> None:
+    found = _NOT_ALLOWED.search(text)
+    if found is None:
+        return
+    index = found.start()
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
-    character = error.character
-    code = ord(character) if isinstance(character, str) else int(character)
-    return SpeccError(
-        f"control character U+{code:04X} is not allowed in YAML text",
+    raise SpeccError(
+        f"character U+{ord(found.group()):04X} is not allowed in a spec (control characters and "
+        f"Unicode line separators are refused)",
         file=file,
         position=Position(line, col),
     )
