@@ -149,6 +149,21 @@ def test_resume_refuses_another_spec_and_conflicting_flags(
     assert "cannot be combined with --epochs" in capsys.readouterr().err
 
 
+def test_resume_records_an_epoch_whose_metrics_were_lost(
+    tiny_spec: Path, images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "runs"
+    assert main(["train", str(tiny_spec), "--data", str(images), "--out", str(out),
+                 "--epochs", "2", "--limit-train", "64", "--limit-test", "32"]) == 0
+    run = only_run(out)
+    metrics = run / "metrics.jsonl"
+    rows = metrics.read_text().splitlines()
+    metrics.write_text(rows[0] + "\n")  # killed after epoch 2's checkpoint, before its metrics
+    assert main(["train", str(tiny_spec), "--resume", str(run)]) == 0
+    assert metrics.read_text().splitlines() == rows
+    assert "Test accuracy: " in capsys.readouterr().out
+
+
 def test_bad_flags_are_usage_errors(tiny_spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for flags in (["--epochs", "0"], ["--lr", "-1"], ["--backend", "jax"], ["--lr", "nan"]):
         with pytest.raises(SystemExit) as caught:

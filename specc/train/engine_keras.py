@@ -124,7 +124,8 @@ class KerasTrainer:
         gpus = tf.config.list_physical_devices("GPU")
         self.device_name = gpus[0].name if gpus else platform.processor() or platform.machine()
         self.peak = peak_flops(self.device_name, "fp32", ctx.options.peak_tflops)
-        self.epoch = 0
+        self.epoch = 0  # completed epochs
+        self.last_row: dict | None = None  # the last finished epoch's metrics
         self.step_in_epoch = 0
         self.global_step = 0
 
@@ -176,6 +177,7 @@ class KerasTrainer:
                               "std": [float(v) for v in self.ctx.std]},
             "classes": list(self.ctx.data.classes),
             "recipe": self.ctx.recipe.model_dump(mode="json"),
+            "last_row": self.last_row,
             "rng": {"numpy_pos": int(numpy_state["state"]["pos"]),
                     "python": [random.getstate()[0], list(random.getstate()[1]),
                                random.getstate()[2]]},
@@ -201,6 +203,7 @@ class KerasTrainer:
         assign_variables(self.optimizer.variables, arrays, "optimizer", path)
         self.epoch, self.step_in_epoch = meta["epoch"], meta["step_in_epoch"]
         self.global_step = meta["global_step"]
+        self.last_row = meta.get("last_row")
         self.loss_sum.assign(meta["accumulators"]["loss_sum"])
         self.correct.assign(meta["accumulators"]["correct"])
         np.random.set_state({"bit_generator": "MT19937", "state": {
@@ -271,6 +274,7 @@ class KerasTrainer:
                 "mfu": mfu(ctx.flops_per_example, images_per_s, self.peak),
             }
             self.epoch += 1
+            self.last_row = row
             self.step_in_epoch = 0
             self.loss_sum.assign(0.0)
             self.correct.assign(0)

@@ -247,6 +247,7 @@ class TorchTrainer:
                             else platform.processor() or platform.machine())
         self.peak = peak_flops(self.device_name, self.precision, ctx.options.peak_tflops)
         self.epoch = 0  # completed epochs
+        self.last_row: dict | None = None  # the last finished epoch's metrics
         self.step_in_epoch = 0
         self.global_step = 0
         self._reset_accumulators()
@@ -275,6 +276,7 @@ class TorchTrainer:
             "classes": list(self.ctx.data.classes),
             "recipe": self.ctx.recipe.model_dump(mode="json"),
             "precision": self.precision,
+            "last_row": self.last_row,
         }
 
     def save(self) -> None:
@@ -290,6 +292,7 @@ class TorchTrainer:
         self.epoch = int(payload_state["epoch"])
         self.step_in_epoch = int(payload_state["step_in_epoch"])
         self.global_step = int(payload_state["global_step"])
+        self.last_row = payload_state.get("last_row")
         self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
         self.correct.copy_(payload_state["accumulators"]["correct"])
         restore_rng(payload_state["rng"])
@@ -391,6 +394,7 @@ class TorchTrainer:
                 "mfu": mfu(ctx.flops_per_example, images_per_s, self.peak),
             }
             self.epoch += 1
+            self.last_row = row
             self.step_in_epoch = 0
             self._reset_accumulators()
             self.save()

@@ -186,6 +186,9 @@ def _run_engine(ctx: EngineContext, model: Any, resume: bool) -> Outcome:
     trainer = engine.make_trainer(ctx, model, logits_layer)
     if resume:
         trainer.restore_from(ctx.run.checkpoint)
+        row = trainer.last_row  # killed between the checkpoint and the metrics: record it now
+        if row is not None and all(r["epoch"] != row["epoch"] for r in ctx.run.metrics()):
+            ctx.run.record_epoch(row)
     ctx.run.write_json("environment.json", environment(trainer.environment()))
     with StopRequest().installed() as stop:
         return trainer.train(stop)
