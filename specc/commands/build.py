@@ -47,11 +47,11 @@ def run(args: argparse.Namespace) -> int:
     from specc.spec.load import load_spec
 
     chosen = backends(args.backend)
-    out_dir = Path(args.out)
-    prepare_out_dir(out_dir)
     loaded_specs = [load_spec(path) for path in spec_paths(args.specs)]
     for loaded in loaded_specs:
         require_expectations(loaded)
+    out_dir = Path(args.out)
+    prepare_out_dir(out_dir)
     for loaded in loaded_specs:
         for backend in chosen:
             try:
