@@ -61,7 +61,7 @@ def render_summary(loaded: LoadedSpec, checks: list[ExpectationCheck], box: _Box
     headers.append("Expect")
     rows = [
         _row(
-            f"{spec_input_name(loaded)} (InputLayer)",
+            f"{loaded.spec.input.name} (InputLayer)",
             format_shape(loaded.spec.input.shape), 0, 0, graph, "", [], box,
         )
     ]
@@ -82,10 +82,6 @@ def render_summary(loaded: LoadedSpec, checks: list[ExpectationCheck], box: _Box
     lines = [f'Model: "{loaded.spec.name}"', *_table(headers, rows, right_aligned, box)]
     lines.extend(_totals(loaded, checks, box))
     return "\n".join(lines)
-
-
-def spec_input_name(loaded: LoadedSpec) -> str:
-    return loaded.spec.input.name
 
 
 def _row(

@@ -13,7 +13,6 @@ is recorded in one pass.
 from __future__ import annotations
 
 import math
-import os
 import re
 import stat
 from dataclasses import dataclass, field
@@ -488,8 +487,3 @@ def _refuse_disallowed_characters(text: str, file: str) -> None:
         file=file,
         position=Position(line, col),
     )
-
-
-def spec_display_name(path: Path | str) -> str:
-    """How a path is shown in messages: as the user gave it."""
-    return os.fspath(path)
