@@ -29,7 +29,7 @@ def output_variables(info: ModelInfo, input_variable: str, reserved: frozenset[s
     for layer_info in info.layers:
         for name in layer_info.input_names:
             readers[name].append(layer_info.index)
-    taken = set(reserved) | {input_variable}
+    taken = set(reserved) | {input_variable, "x"}
     variables = {spec.input.name: input_variable}
     for layer in spec.layers:
         read_by = readers[layer.name]

@@ -44,6 +44,13 @@ class ChannelsLastLayerNorm(nn.LayerNorm):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.movedim(1, -1)).movedim(-1, 1)
 ''',
+    "StepsBatchNorm1d": '''
+class StepsBatchNorm1d(nn.BatchNorm1d):
+    """Keras's BatchNormalization on (batch, steps, features): over the last axis."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+''',
     "SeparableConv2d": '''
 class SeparableConv2d(nn.Module):
     """Keras's SeparableConv2D: a depthwise convolution, then a 1x1 one carrying the bias."""

@@ -33,11 +33,6 @@ class BatchNormalization(BaseNormalization):
 
     def torch_emit(self, info: LayerInfo) -> TorchEmit:
         (shape,) = info.input_shapes
-        if len(shape) not in (1, 3):
-            raise UnsupportedByBackend(
-                f"BatchNormalization of a rank-{len(shape) + 1} input (only (batch, features) "
-                "and images are supported)"
-            )
         if self.center != self.scale:
             raise UnsupportedByBackend(
                 f"center={self.center} with scale={self.scale} (torch's BatchNorm has both "
@@ -51,7 +46,8 @@ class BatchNormalization(BaseNormalization):
         }
         if not self.center:
             arguments["affine"] = False
-        module = "nn.BatchNorm2d" if len(shape) == 3 else "nn.BatchNorm1d"
+        # Keras normalises the last axis: torch's dim 1 for images, a transpose for steps.
+        module = {1: "nn.BatchNorm1d", 2: "StepsBatchNorm1d", 3: "nn.BatchNorm2d"}[len(shape)]
         weights = [WeightMap("gamma", "weight"), WeightMap("beta", "bias")] if self.center else []
         weights += [WeightMap("moving_mean", "running_mean"),
                     WeightMap("moving_variance", "running_var")]
@@ -63,4 +59,5 @@ class BatchNormalization(BaseNormalization):
             LayerExample({}),
             LayerExample({"momentum": 0.9, "epsilon": 1e-5}, input_shape=(6,)),
             LayerExample({"center": False, "scale": False}, input_shape=(4, 4, 2)),
+            LayerExample({}, input_shape=(5, 3)),
         )

@@ -82,7 +82,7 @@ class Concatenate(BaseMerge):
         return (*first[:-1], sum(shape[-1] for shape in input_shapes))
 
     def torch_emit(self, info: LayerInfo) -> TorchEmit:
-        return TorchEmit(call("Concatenate", channel_dim(len(info.output_shape))),
+        return TorchEmit(call("Concatenate", dim=channel_dim(len(info.output_shape))),
                          helpers=("Concatenate",))
 
     @classmethod
