@@ -260,7 +260,7 @@ def compare(
 
 def _params(counts: tuple[int, int]) -> str:
     trainable, frozen = counts
-    return f"{trainable + frozen:,}" + (f" ({frozen:,} non-trainable)" if frozen else "")
+    return f"{trainable + frozen:,}" + (f" ({frozen:,} nt)" if frozen else "")
 
 
 def _table(rows: list[tuple[str, ...]]) -> str:
@@ -269,4 +269,4 @@ def _table(rows: list[tuple[str, ...]]) -> str:
              for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
-    return "\n".join(lines)
+    return "\n".join([*lines, "params: total (nt: of which non-trainable)"])
