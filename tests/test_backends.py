@@ -168,7 +168,8 @@ def test_torch_refuses_what_it_cannot_express(
         ("torch", "nn.Conv2d(3, 4, 3, padding=1)", "nn.Conv2d(3, 4, 3)", "conv"),
         ("torch", "nn.Linear(144, 3)", "nn.Linear(144, 4)", "dense"),
         ("torch", "nn.Linear(144, 3)", "nn.Linear(100, 3)", "dense"),  # fails to run
-        ("keras", "layers.Dense(3, name='dense')", "layers.Dense(3, name='dense_renamed')", "dense"),
+        ("keras", "layers.Flatten(name='flat')", "layers.GlobalAveragePooling2D(name='flat')",
+         "flat"),
         ("keras", "layers.Conv2D(4, 3,", "layers.Conv2D(4, 3, use_bias=False,", "conv"),
     ],
 )
@@ -269,3 +270,13 @@ def test_names_that_clash_with_the_generated_code_still_work(tmp_path: Path) -> 
     loaded = load_spec_text(CLASHING_NAMES, "clashing.yaml")
     result = run_parity(loaded, tmp_path, batch_size=2)
     assert result.passed, "\n" + result.table()
+
+
+def test_the_gate_refuses_to_import_a_file_that_fails_the_ast_check(tmp_path: Path) -> None:
+    loaded = load_spec_text(SMALL, "small.yaml")
+    path = write_model(loaded, "torch", tmp_path)
+    marker = tmp_path / "imported"
+    path.write_text(path.read_text() + f"\nopen({str(marker)!r}, 'w').close()\n")
+    with pytest.raises(UnsafeGeneratedCode):
+        check_file(loaded, "torch", path)
+    assert not marker.exists()

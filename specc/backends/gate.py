@@ -106,6 +106,7 @@ def check_file(loaded: LoadedSpec, backend: Backend, path: Path) -> BuiltModel:
     if backend == "keras":
         quiet_tensorflow()
     where = f"build gate ({backend}, {path})"
+    check_generated(path.read_text(encoding="utf-8"), loaded, backend)  # before importing it
     try:
         model = import_generated(path, backend).build_model()
     except Exception as error:  # noqa: BLE001  (a broken file is reported, never a traceback)
