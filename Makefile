@@ -25,8 +25,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check specc tests benchmarks
 
+# The quick benchmarks; `benchmarks/fuzz.py` (100,000 examples) and
+# `benchmarks/train_cpu.py small` (CIFAR-10 on the CPU) take longer and run on their own.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/validate_speed.py
+	$(BIN)/python benchmarks/build_speed.py
+	$(BIN)/python benchmarks/train_cpu.py alexnet
 
 clean:
 	rm -rf build runs .pytest_cache .ruff_cache .hypothesis
