@@ -71,6 +71,9 @@ def main() -> int:
         except FuzzFailure as failure:
             outcomes[f"{kind}: FAILED"] += 1
             failures.append((kind, str(failure), text))
+        if ran % 10_000 == 0:
+            seconds = time.perf_counter() - start
+            print(f"  ... {ran:,} ran, {len(failures)} failed, {seconds:.0f} s", flush=True)
     elapsed = time.perf_counter() - start
 
     print(f"fuzz: {ran:,} examples in {elapsed:.0f} s ({ran / elapsed:,.0f}/s), seed {args.seed}")

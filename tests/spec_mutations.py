@@ -221,8 +221,9 @@ def mutated_spec_text(seeds: list[dict[str, Any]], rng: random.Random) -> str:
     data = copy.deepcopy(rng.choice(seeds))
     for _ in range(rng.randrange(1, 4)):
         rng.choice(STRUCTURAL)(data, rng)
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=rng.choice([None, True]),
-                          allow_unicode=True)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's: 10x faster
+    text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=rng.choice([None, True]))
     if rng.random() < 0.3:
         text = mutate_text(text, rng)
     return text
