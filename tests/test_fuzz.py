@@ -16,6 +16,7 @@ SETTINGS = settings(
     max_examples=250,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
