@@ -18,7 +18,13 @@ from typing import Any, Literal
 
 from specc.backends.keras_codegen import generate_keras
 from specc.backends.safety import check_generated
-from specc.backends.source import output_path, prepare_out_dir, quiet_tensorflow, write_atomic
+from specc.backends.source import (
+    output_path,
+    prepare_out_dir,
+    quiet_tensorflow,
+    refuse_unread_layers,
+    write_atomic,
+)
 from specc.backends.torch_codegen import generate_torch, torch_shape
 from specc.errors import ExpectationError, SpeccError
 from specc.graph import ModelInfo
@@ -65,6 +71,7 @@ def _first_line(error: BaseException | None) -> str:
 
 def generate(loaded: LoadedSpec, backend: Backend) -> str:
     """The generated source, checked (ast: literals and names) before anything imports it."""
+    refuse_unread_layers(loaded)
     source = generate_torch(loaded) if backend == "torch" else generate_keras(loaded)
     check_generated(source, loaded, backend)
     return source
