@@ -251,7 +251,7 @@ def _message(
         return _length_message(argument, ctx, value)
     if kind in {"value_error", "assertion_error"}:
         text = str(ctx.get("error", item["msg"]))
-        return f"{argument} {text}"
+        return f"{argument} {text}" if resolved.path else text
     return f"{argument} {item['msg']}; received {_show(value)}"
 
 
