@@ -32,7 +32,6 @@ from specc.layers.base import format_shape
 from specc.spec.load import LoadedSpec
 
 Backend = Literal["torch", "keras"]
-SHAPE_UNKNOWN: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

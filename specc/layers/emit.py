@@ -21,8 +21,6 @@ from specc.errors import SpeccError
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-LiteralValue = int | float | bool | str | None | tuple["LiteralValue", ...]
-
 
 class UnsupportedByBackend(Exception):
     """A valid layer configuration that one backend cannot express exactly.
