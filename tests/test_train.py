@@ -25,6 +25,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "cache").mkdir()
     monkeypatch.setenv("SPECC_DATA", str(tmp_path / "cache"))
+    monkeypatch.setenv("SPECC_CIFAR10_URL", "http://127.0.0.1:9/none.tar.gz")  # never download
 
 
 @pytest.fixture
@@ -170,3 +171,8 @@ def test_bad_flags_are_usage_errors(tiny_spec: Path, capsys: pytest.CaptureFixtu
             main(["train", str(tiny_spec), *flags])
         assert caught.value.code == 2
     assert main(["train", str(tiny_spec.parent / "missing.yaml")]) == 2
+    a_file = tiny_spec.parent / "a_file"
+    a_file.write_text("")
+    capsys.readouterr()
+    assert main(["train", str(tiny_spec), "--out", str(a_file)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

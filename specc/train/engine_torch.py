@@ -437,4 +437,6 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
     model.to(device)
     mean, std = normalization_of(state)
     test = DeviceData(data.x_test, data.y_test, mean, std, device)
-    return evaluate(model, test, batch_size, state.get("precision", "fp32"), data.classes)
+    # The training precision on a GPU; float32 on a CPU (bf16 autocast is slower there).
+    precision = state.get("precision", "fp32") if device.type == "cuda" else "fp32"
+    return evaluate(model, test, batch_size, precision, data.classes)

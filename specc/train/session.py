@@ -118,6 +118,8 @@ def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder,
 
 
 def train(request: TrainRequest) -> int:
+    if request.resume is None and request.out.exists() and not request.out.is_dir():
+        raise SpeccError(f"--out {request.out}: is a file, not a folder")
     loaded = load_spec(request.spec)
     options = request.options
     recorded: dict | None = None
