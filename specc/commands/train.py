@@ -11,7 +11,8 @@ HELP = (
     "Train the spec's generated model (after the build gate) with its train: recipe; flags "
     "override the recipe. Writes a run folder (metrics, learning curve, checkpoints, result) "
     "and prints the test loss and accuracy beside the spec's reference result. Ctrl-C saves a "
-    "checkpoint and exits 130; --resume RUN_DIR continues a run."
+    "checkpoint and exits 130; a NaN or infinite loss stops the run with exit 1, naming the "
+    "step; --resume RUN_DIR continues a run."
 )
 
 
