@@ -59,12 +59,11 @@ def run() -> None:
     if _has_cuda():
         _step("Train the seed with its full recipe on the GPU", ["train", SEED, "--data", data])
         return
-    print("\n*** CPU ONLY: a SHORT demonstration run (1 epoch of the small spec on 10,000 "
-          "images), not the seed's full recipe. ***")
+    print("\n*** CPU ONLY: a SHORT demonstration run (3 epochs of the small spec), not the "
+          "seed's full recipe; train the seed on a GPU. ***")
     _step(
         "Train the small spec briefly on the CPU",
-        ["train", CPU_SPEC, "--data", data, "--epochs", "1", "--limit-train", "10000",
-         "--limit-test", "2000", "--out", "runs/demo"],
+        ["train", CPU_SPEC, "--data", data, "--epochs", "3", "--out", "runs/demo"],
     )
 
 
