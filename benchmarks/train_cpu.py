@@ -155,7 +155,8 @@ def alexnet(data: Path, batch_size: int, steps: int, rounds: int) -> None:
             images, labels = augmented_batch(engine.train_data, plan, step * batch_size,
                                              (step + 1) * batch_size, 4)
             engine._step(images, labels)
-        engine._host_check()
+            engine.global_step += 1
+        engine.host_check()
         return steps * batch_size / (time.perf_counter() - started)
 
     measures = {"generated model, plain PyTorch loop": lambda: plain_loop(generated),

@@ -1,12 +1,15 @@
-"""What both training engines share: run options, the engine's context, logits, MFU."""
+"""What both training engines share: run options, the engine's context, logits, MFU, and the
+epoch loop."""
 
 from __future__ import annotations
 
 import signal
+import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -14,8 +17,10 @@ from specc.errors import ExitCode, SpeccError
 from specc.spec.load import LoadedSpec
 from specc.spec.recipe import TrainRecipe
 from specc.train.data import Dataset
+from specc.train.evaluate import EvalResult
 from specc.train.progress import EpochProgress
 from specc.train.run_folder import RunFolder
+from specc.train.schedule import Schedule
 
 Precision = Literal["fp32", "bf16", "fp16"]
 
@@ -163,3 +168,104 @@ def epoch_summary(row: dict) -> str:
         f" | test loss {row['test_loss']:.4f} acc {row['test_accuracy']:.4f} | lr {row['lr']:.4g}"
         f" | {row['images_per_s']:,.0f} img/s{mfu_text} | {row['epoch_time_s']:.1f} s"
     )
+
+
+Plan = TypeVar("Plan")
+
+
+class EpochLoop(ABC, Generic[Plan]):
+    """The epoch loop of both engines: progress, stop requests, per-step accounting, host checks,
+    the per-epoch metrics row and checkpoint. An engine supplies the batches and steps,
+    evaluation and checkpoints."""
+
+    ctx: EngineContext
+    schedule: Schedule
+    peak: float | None
+    batch_size: int
+    steps_per_epoch: int
+    epoch: int  # completed epochs
+    step_in_epoch: int
+    global_step: int
+    last_row: dict | None  # the last finished epoch's metrics
+
+    @abstractmethod
+    def epoch_plan(self) -> Plan:
+        """This epoch's augmentation, drawn from (seed, epoch); the model set to train."""
+
+    @abstractmethod
+    def run_step(self, plan: Plan, start: int) -> None:
+        """One optimiser step on the plan's batch [start, start + batch_size) at global_step."""
+
+    @abstractmethod
+    def host_check(self) -> tuple[float, float]:
+        """The running train loss and accuracy; DivergedError if the loss became NaN or inf."""
+
+    @abstractmethod
+    def evaluate(self) -> EvalResult: ...
+
+    @abstractmethod
+    def reset_accumulators(self) -> None: ...
+
+    @abstractmethod
+    def save(self) -> None: ...
+
+    def train(self, stop: StopRequest) -> Outcome:
+        recipe, progress = self.ctx.recipe, self.ctx.progress
+        result: EvalResult | None = None
+        while self.epoch < recipe.epochs:
+            plan = self.epoch_plan()
+            progress.start_epoch(self.epoch + 1, recipe.epochs, self.steps_per_epoch)
+            first_step = self.step_in_epoch
+            started = time.perf_counter()
+            if not self._run_steps(plan, stop):
+                return Outcome(float("nan"), float("nan"), self.epoch, interrupted=True)
+            result = self._end_epoch(first_step, started)
+        if result is None:  # resumed a finished run: evaluate once more
+            result = self.evaluate()
+        return Outcome(result.loss, result.accuracy, self.epoch, interrupted=False)
+
+    def _run_steps(self, plan: Plan, stop: StopRequest) -> bool:
+        """Steps to the epoch's end; False if a stop was requested (then saved first)."""
+        check_every = max(self.ctx.options.nan_check_every, 1)
+        while self.step_in_epoch < self.steps_per_epoch:
+            if stop.requested:
+                self.save()
+                self.ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
+                                            f"{self.step_in_epoch}; checkpoint saved")
+                return False
+            self.run_step(plan, self.step_in_epoch * self.batch_size)
+            self.global_step += 1
+            self.step_in_epoch += 1
+            self._report_step(check_every)
+        return True
+
+    def _report_step(self, check_every: int) -> None:
+        if self.step_in_epoch % check_every == 0:
+            loss, accuracy = self.host_check()
+            self.ctx.progress.update(self.step_in_epoch, self.batch_size, loss, accuracy)
+        else:
+            self.ctx.progress.update(self.step_in_epoch, self.batch_size)
+
+    def _end_epoch(self, first_step: int, started: float) -> EvalResult:
+        train_loss, train_accuracy = self.host_check()  # also waits for the device
+        train_time = time.perf_counter() - started
+        images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time, 1e-9)
+        eval_started = time.perf_counter()
+        result = self.evaluate()
+        row = {
+            "epoch": self.epoch + 1, "train_loss": train_loss,
+            "train_accuracy": train_accuracy, "test_loss": result.loss,
+            "test_accuracy": result.accuracy,
+            "lr": self.schedule.lr(max(self.global_step - 1, 0)),
+            "images_per_s": images_per_s, "epoch_time_s": train_time,
+            "eval_time_s": time.perf_counter() - eval_started,
+            "mfu": mfu(self.ctx.flops_per_example, images_per_s, self.peak),
+        }
+        self.epoch += 1
+        self.last_row = row
+        self.step_in_epoch = 0
+        self.reset_accumulators()
+        self.save()
+        self.ctx.run.record_epoch(row)
+        self.ctx.progress.end_epoch(epoch_summary(row))
+        return result

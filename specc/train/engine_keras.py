@@ -12,7 +12,6 @@ import io
 import json
 import platform
 import random
-import time
 from typing import Any
 
 import numpy as np
@@ -22,10 +21,7 @@ from specc.train.checkpoint import read_checkpoint, write_checkpoint
 from specc.train.common import (
     DivergedError,
     EngineContext,
-    Outcome,
-    StopRequest,
-    epoch_summary,
-    mfu,
+    EpochLoop,
     peak_flops,
 )
 from specc.train.evaluate import EvalResult, confusion_from_predictions
@@ -33,9 +29,11 @@ from specc.train.schedule import Schedule
 
 CHECKPOINT_FORMAT = 1
 
+EpochPlan = tuple[np.ndarray, np.ndarray, np.ndarray]
+
 
 def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, seed: int,
-               epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               epoch: int) -> EpochPlan:
     """(order, rows, cols) as in the PyTorch engine, drawn with numpy."""
     rng = np.random.default_rng(seed * 1_000_003 + epoch)
     order = rng.permutation(count)
@@ -47,8 +45,8 @@ def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, se
     return order, np.arange(height) + dy, cols
 
 
-def augmented_batch(images: np.ndarray, plan: tuple[np.ndarray, np.ndarray, np.ndarray],
-                    start: int, stop: int, padding: int) -> tuple[np.ndarray, np.ndarray]:
+def augmented_batch(images: np.ndarray, plan: EpochPlan, start: int, stop: int,
+                    padding: int) -> tuple[np.ndarray, np.ndarray]:
     order, rows, cols = plan
     index = order[start:stop]
     batch = images[index]
@@ -87,7 +85,7 @@ def evaluate_arrays(logits_fn: Any, images: np.ndarray, labels: np.ndarray, mean
     return EvalResult(loss_sum / total, float(np.trace(matrix)) / total, matrix, classes)
 
 
-class KerasTrainer:
+class KerasTrainer(EpochLoop[EpochPlan]):
     def __init__(self, ctx: EngineContext, model: Any, logits_layer: str | None) -> None:
         import keras
         import tensorflow as tf
@@ -124,8 +122,8 @@ class KerasTrainer:
         gpus = tf.config.list_physical_devices("GPU")
         self.device_name = gpus[0].name if gpus else platform.processor() or platform.machine()
         self.peak = peak_flops(self.device_name, "fp32", ctx.options.peak_tflops)
-        self.epoch = 0  # completed epochs
-        self.last_row: dict | None = None  # the last finished epoch's metrics
+        self.epoch = 0
+        self.last_row = None
         self.step_in_epoch = 0
         self.global_step = 0
 
@@ -212,9 +210,29 @@ class KerasTrainer:
         version, internal, gauss = meta["rng"]["python"]
         random.setstate((version, tuple(internal), gauss))
 
-    # --- the loop ------------------------------------------------------------------------
+    # --- the steps ------------------------------------------------------------------------
 
-    def _host_check(self) -> tuple[float, float]:
+    def epoch_plan(self) -> EpochPlan:
+        height, width = self.ctx.data.image_shape[:2]
+        augmentation = self.ctx.recipe.augmentation
+        return plan_epoch(len(self.ctx.data.y_train), height, width,
+                          augmentation.random_crop_padding, augmentation.horizontal_flip,
+                          self.ctx.recipe.seed, self.epoch)
+
+    def run_step(self, plan: EpochPlan, start: int) -> None:
+        ctx, tf = self.ctx, self.tf
+        images, index = augmented_batch(ctx.data.x_train, plan, start, start + self.batch_size,
+                                        ctx.recipe.augmentation.random_crop_padding)
+        self.optimizer.learning_rate.assign(self.schedule.lr(self.global_step))
+        self._train_step(tf.constant(normalise(images, ctx.mean, ctx.std)),
+                         tf.constant(ctx.data.y_train[index]),
+                         tf.constant(self.global_step, dtype=tf.int64))
+
+    def reset_accumulators(self) -> None:
+        self.loss_sum.assign(0.0)
+        self.correct.assign(0)
+
+    def host_check(self) -> tuple[float, float]:
         bad_step = int(self.first_bad_step.numpy())
         if bad_step >= 0:
             epoch, batch = divmod(bad_step, self.steps_per_epoch)
@@ -224,66 +242,6 @@ class KerasTrainer:
                 f"{self.ctx.run.checkpoint} (if an epoch completed); try a lower --lr")
         seen = max(self.step_in_epoch * self.batch_size, 1)
         return float(self.loss_sum.numpy()) / seen, int(self.correct.numpy()) / seen
-
-    def train(self, stop: StopRequest) -> Outcome:
-        ctx, recipe, tf = self.ctx, self.ctx.recipe, self.tf
-        data = ctx.data
-        height, width = data.image_shape[:2]
-        padding = recipe.augmentation.random_crop_padding
-        check_every = max(ctx.options.nan_check_every, 1)
-        result: EvalResult | None = None
-        while self.epoch < recipe.epochs:
-            plan = plan_epoch(len(data.y_train), height, width, padding,
-                              recipe.augmentation.horizontal_flip, recipe.seed, self.epoch)
-            ctx.progress.start_epoch(self.epoch + 1, recipe.epochs, self.steps_per_epoch)
-            first_step = self.step_in_epoch
-            started = time.perf_counter()
-            while self.step_in_epoch < self.steps_per_epoch:
-                if stop.requested:
-                    self.save()
-                    ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
-                                           f"{self.step_in_epoch}; checkpoint saved")
-                    return Outcome(float("nan"), float("nan"), self.epoch, interrupted=True)
-                start = self.step_in_epoch * self.batch_size
-                images, index = augmented_batch(data.x_train, plan, start,
-                                                start + self.batch_size, padding)
-                self.optimizer.learning_rate.assign(self.schedule.lr(self.global_step))
-                self._train_step(tf.constant(normalise(images, ctx.mean, ctx.std)),
-                                 tf.constant(data.y_train[index]),
-                                 tf.constant(self.global_step, dtype=tf.int64))
-                self.global_step += 1
-                self.step_in_epoch += 1
-                if self.step_in_epoch % check_every == 0:
-                    loss, accuracy = self._host_check()
-                    ctx.progress.update(self.step_in_epoch, self.batch_size, loss, accuracy)
-                else:
-                    ctx.progress.update(self.step_in_epoch, self.batch_size)
-            train_loss, train_accuracy = self._host_check()
-            train_time = time.perf_counter() - started
-            images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time,
-                                                                                     1e-9)
-            eval_started = time.perf_counter()
-            result = self.evaluate()
-            row = {
-                "epoch": self.epoch + 1, "train_loss": train_loss,
-                "train_accuracy": train_accuracy, "test_loss": result.loss,
-                "test_accuracy": result.accuracy,
-                "lr": self.schedule.lr(max(self.global_step - 1, 0)),
-                "images_per_s": images_per_s, "epoch_time_s": train_time,
-                "eval_time_s": time.perf_counter() - eval_started,
-                "mfu": mfu(ctx.flops_per_example, images_per_s, self.peak),
-            }
-            self.epoch += 1
-            self.last_row = row
-            self.step_in_epoch = 0
-            self.loss_sum.assign(0.0)
-            self.correct.assign(0)
-            self.save()
-            ctx.run.record_epoch(row)
-            ctx.progress.end_epoch(epoch_summary(row))
-        if result is None:
-            result = self.evaluate()
-        return Outcome(result.loss, result.accuracy, self.epoch, interrupted=False)
 
     def evaluate(self) -> EvalResult:
         data = self.ctx.data

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import platform
 import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +25,8 @@ from specc.train.checkpoint import read_checkpoint, write_checkpoint
 from specc.train.common import (
     DivergedError,
     EngineContext,
-    Outcome,
+    EpochLoop,
     Precision,
-    StopRequest,
-    epoch_summary,
-    mfu,
     peak_flops,
 )
 from specc.train.evaluate import EvalResult
@@ -214,7 +210,7 @@ def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Pre
     return EvalResult(loss_sum.item() / total, float(np.trace(matrix)) / total, matrix, classes)
 
 
-class TorchTrainer:
+class TorchTrainer(EpochLoop[EpochPlan]):
     def __init__(self, ctx: EngineContext, model: nn.Module, logits_layer: str | None) -> None:
         self.ctx = ctx
         recipe = ctx.recipe
@@ -246,13 +242,13 @@ class TorchTrainer:
         self.device_name = (torch.cuda.get_device_name(self.device) if self.device.type == "cuda"
                             else platform.processor() or platform.machine())
         self.peak = peak_flops(self.device_name, self.precision, ctx.options.peak_tflops)
-        self.epoch = 0  # completed epochs
-        self.last_row: dict | None = None  # the last finished epoch's metrics
+        self.epoch = 0
+        self.last_row = None
         self.step_in_epoch = 0
         self.global_step = 0
-        self._reset_accumulators()
+        self.reset_accumulators()
 
-    def _reset_accumulators(self) -> None:
+    def reset_accumulators(self) -> None:
         self.loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self.first_bad_step = torch.full((), -1, dtype=torch.int64, device=self.device)
@@ -304,7 +300,21 @@ class TorchTrainer:
                              f"({state['spec_name']!r}); refusing to resume")
         self.restore(state)
 
-    # --- the loop ------------------------------------------------------------------------
+    # --- the steps ------------------------------------------------------------------------
+
+    def epoch_plan(self) -> EpochPlan:
+        height, width = self.ctx.data.image_shape[:2]
+        augmentation = self.ctx.recipe.augmentation
+        plan = plan_epoch(len(self.train_data), height, width, augmentation.random_crop_padding,
+                          augmentation.horizontal_flip, self.ctx.recipe.seed, self.epoch,
+                          self.device)
+        self.model.train()
+        return plan
+
+    def run_step(self, plan: EpochPlan, start: int) -> None:
+        images, labels = augmented_batch(self.train_data, plan, start, start + self.batch_size,
+                                         self.ctx.recipe.augmentation.random_crop_padding)
+        self._step(images, labels)
 
     def _step(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         lr = self.schedule.lr(self.global_step)
@@ -328,10 +338,8 @@ class TorchTrainer:
         self.bad_value = torch.where(newly_bad, detached, self.bad_value)
         self.loss_sum += detached.double() * len(labels)
         self.correct += (logits.detach().argmax(1) == labels).sum()
-        self.global_step += 1
-        self.step_in_epoch += 1
 
-    def _host_check(self) -> tuple[float, float]:
+    def host_check(self) -> tuple[float, float]:
         """The one host sync: running loss and accuracy, and the NaN/inf watch."""
         loss_sum, correct, bad_step, bad_value = torch.stack([
             self.loss_sum, self.correct.double(), self.first_bad_step.double(),
@@ -347,63 +355,9 @@ class TorchTrainer:
         seen = max(self.step_in_epoch * self.batch_size, 1)
         return loss_sum / seen, correct / seen
 
-    def train(self, stop: StopRequest) -> Outcome:
-        ctx, recipe = self.ctx, self.ctx.recipe
-        height, width = ctx.data.image_shape[:2]
-        padding = recipe.augmentation.random_crop_padding
-        check_every = max(ctx.options.nan_check_every, 1)
-        result: EvalResult | None = None
-        self.model.train()
-        while self.epoch < recipe.epochs:
-            plan = plan_epoch(len(self.train_data), height, width, padding,
-                              recipe.augmentation.horizontal_flip, recipe.seed, self.epoch,
-                              self.device)
-            ctx.progress.start_epoch(self.epoch + 1, recipe.epochs, self.steps_per_epoch)
-            first_step = self.step_in_epoch
-            started = time.perf_counter()
-            self.model.train()
-            while self.step_in_epoch < self.steps_per_epoch:
-                if stop.requested:
-                    self.save()
-                    ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
-                                           f"{self.step_in_epoch}; checkpoint saved")
-                    return Outcome(float("nan"), float("nan"), self.epoch, interrupted=True)
-                start = self.step_in_epoch * self.batch_size
-                images, labels = augmented_batch(self.train_data, plan, start,
-                                                 start + self.batch_size, padding)
-                self._step(images, labels)
-                if self.step_in_epoch % check_every == 0:
-                    loss, accuracy = self._host_check()
-                    ctx.progress.update(self.step_in_epoch, self.batch_size, loss, accuracy)
-                else:
-                    ctx.progress.update(self.step_in_epoch, self.batch_size)
-            train_loss, train_accuracy = self._host_check()  # also waits for the device
-            train_time = time.perf_counter() - started
-            images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time,
-                                                                                     1e-9)
-            eval_started = time.perf_counter()
-            result = evaluate(self.forward, self.test_data, max(self.batch_size, 256),
-                              self.precision, ctx.data.classes)
-            row = {
-                "epoch": self.epoch + 1, "train_loss": train_loss,
-                "train_accuracy": train_accuracy, "test_loss": result.loss,
-                "test_accuracy": result.accuracy,
-                "lr": self.schedule.lr(max(self.global_step - 1, 0)),
-                "images_per_s": images_per_s, "epoch_time_s": train_time,
-                "eval_time_s": time.perf_counter() - eval_started,
-                "mfu": mfu(ctx.flops_per_example, images_per_s, self.peak),
-            }
-            self.epoch += 1
-            self.last_row = row
-            self.step_in_epoch = 0
-            self._reset_accumulators()
-            self.save()
-            ctx.run.record_epoch(row)
-            ctx.progress.end_epoch(epoch_summary(row))
-        if result is None:  # resumed a finished run: evaluate once more
-            result = evaluate(self.forward, self.test_data, max(self.batch_size, 256),
-                              self.precision, ctx.data.classes)
-        return Outcome(result.loss, result.accuracy, self.epoch, interrupted=False)
+    def evaluate(self) -> EvalResult:
+        return evaluate(self.forward, self.test_data, max(self.batch_size, 256), self.precision,
+                        self.ctx.data.classes)
 
     def environment(self) -> dict[str, Any]:
         return {
