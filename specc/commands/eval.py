@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from specc.train.evaluation import EvalRequest, evaluate_checkpoint
+    from specc.train.eval_session import EvalRequest, evaluate_checkpoint
 
     return evaluate_checkpoint(EvalRequest(
         spec=args.spec, checkpoint=args.checkpoint, data=args.data, limit_test=args.limit_test,

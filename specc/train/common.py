@@ -17,8 +17,8 @@ from specc.errors import ExitCode, SpeccError
 from specc.spec.load import LoadedSpec
 from specc.spec.recipe import TrainRecipe
 from specc.train.data import Dataset
-from specc.train.evaluate import EvalResult
 from specc.train.progress import EpochProgress
+from specc.train.results import EvalResult
 from specc.train.run_folder import RunFolder
 from specc.train.schedule import Schedule
 

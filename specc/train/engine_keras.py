@@ -24,7 +24,7 @@ from specc.train.common import (
     EpochLoop,
     peak_flops,
 )
-from specc.train.evaluate import EvalResult, confusion_from_predictions
+from specc.train.results import EvalResult, confusion_from_predictions
 from specc.train.schedule import Schedule
 
 CHECKPOINT_FORMAT = 1
@@ -291,7 +291,7 @@ def evaluate_payload(payload: bytes, checkpoint: Any, loaded: Any, model: Any,
                      logits_layer: str | None, data: Any, batch_size: int,
                      device_name: str) -> EvalResult:
     """`specc eval` for a Keras checkpoint."""
-    from specc.train.evaluation import check_checkpoint_matches, normalization_of
+    from specc.train.eval_session import check_checkpoint_matches, normalization_of
 
     arrays, meta = arrays_from_payload(payload, checkpoint)
     check_checkpoint_matches(meta["spec_sha256"], meta["spec_name"], loaded, checkpoint,

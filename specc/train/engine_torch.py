@@ -29,7 +29,7 @@ from specc.train.common import (
     Precision,
     peak_flops,
 )
-from specc.train.evaluate import EvalResult
+from specc.train.results import EvalResult
 from specc.train.schedule import Schedule
 
 CHECKPOINT_FORMAT = 1
@@ -379,7 +379,7 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
                      logits_layer: str | None, data, batch_size: int,
                      device_name: str) -> EvalResult:
     """`specc eval` for a PyTorch checkpoint."""
-    from specc.train.evaluation import check_checkpoint_matches, normalization_of
+    from specc.train.eval_session import check_checkpoint_matches, normalization_of
 
     device = pick_device(device_name)
     state = state_from_payload(payload, checkpoint, device)

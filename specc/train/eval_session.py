@@ -13,7 +13,7 @@ from specc.spec.load import load_spec
 from specc.train.checkpoint import read_checkpoint
 from specc.train.common import final_softmax_layer
 from specc.train.data import load_dataset
-from specc.train.evaluate import plot_confusion
+from specc.train.results import plot_confusion
 from specc.train.session import build_model, check_data_fits
 
 
