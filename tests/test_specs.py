@@ -72,3 +72,20 @@ def _seed_rows(summary: str) -> list[tuple[str, str, tuple[int, ...], int]]:
             shape_tuple = tuple(int(d) for d in shape.split(","))
             rows.append((name, truncated_types.get(layer_type, layer_type), shape_tuple, int(params)))
     return rows
+
+
+def test_vgg16_matches_keras_applications() -> None:
+    """specs/vgg16.yaml is keras.applications.VGG16 layer for layer, as Keras itself builds it."""
+    import keras
+
+    reference = keras.applications.VGG16(weights=None, include_top=True)
+    loaded = load_spec(Path(__file__).resolve().parent.parent / "specs" / "vgg16.yaml")
+    built = [
+        (layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params())
+        for layer in reference.layers[1:]  # [0] is the InputLayer
+    ]
+    inferred = [
+        (i.layer.name, i.layer.type, i.output_shape, i.params.total) for i in loaded.info.layers
+    ]
+    assert inferred == built
+    assert reference.count_params() == loaded.info.total_params == 138_357_544
