@@ -143,9 +143,6 @@ def test_module_attribute_list_is_torchs() -> None:
          "layer 'norm' (LayerNormalization): the torch backend cannot express center=True with"),
         ("{name: train, type: Dense, units: 2}", "[5]",
          "layer 'train' (Dense): the torch backend cannot use this name"),
-        (("{name: unread, type: Dense, units: 2}\n  - {name: last, type: Dense, units: 2, "
-         "inputs: [input]}"), "[5]",
-         "layer 'unread' (Dense): its output is never used"),
     ],
 )
 def test_torch_refuses_what_it_cannot_express(

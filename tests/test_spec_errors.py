@@ -140,6 +140,16 @@ def test_wiring_errors_point_at_the_name_or_the_input() -> None:
     assert "input 'h' is not the model input or an earlier layer" in dangling.message
 
 
+def test_a_layer_nothing_reads_is_refused_at_its_line() -> None:
+    text = HEAD + "  - {name: unread, type: Dense, units: 2}\n" + (
+        "  - {name: last, type: Dense, units: 2, inputs: [input]}\n"
+    )
+    unread = _expect_error(text)
+    assert unread.exit_code == ExitCode.INVALID_INPUT
+    assert unread.position == _at(text, 5, "{name: unread")
+    assert unread.message.startswith("layer 'unread' (Dense): its output is never used")
+
+
 def test_inference_error_points_at_the_field() -> None:
     text = HEAD + "  - {name: c, type: Conv2D, filters: 2, kernel_size: 17}\n"
     error = _expect_error(text)

@@ -22,7 +22,6 @@ from specc.backends.source import (
     output_path,
     prepare_out_dir,
     quiet_tensorflow,
-    refuse_unread_layers,
     write_atomic,
 )
 from specc.backends.torch_codegen import generate_torch, torch_shape
@@ -70,7 +69,6 @@ def _first_line(error: BaseException | None) -> str:
 
 def generate(loaded: LoadedSpec, backend: Backend) -> str:
     """The generated source, checked (ast: literals and names) before anything imports it."""
-    refuse_unread_layers(loaded)
     source = generate_torch(loaded) if backend == "torch" else generate_keras(loaded)
     check_generated(source, loaded, backend)
     return source

@@ -131,14 +131,3 @@ def layer_error(loaded: LoadedSpec, index: int, message: str) -> SpeccError:
         file=loaded.file,
         position=loaded.source.value(("layers", index)),
     )
-
-
-def refuse_unread_layers(loaded: LoadedSpec) -> None:
-    """Every layer but the last must feed another: Keras drops unread layers from a model."""
-    read = {name for info in loaded.info.layers for name in info.input_names}
-    for index, layer in enumerate(loaded.spec.layers[:-1]):
-        if layer.name not in read:
-            raise layer_error(
-                loaded, index, "its output is never used (only the last layer is the model's "
-                "output); list it in a later layer's `inputs` or remove it",
-            )

@@ -90,7 +90,8 @@ class WiringProblem:
 
 
 def first_wiring_problem(spec: Spec) -> WiringProblem | None:
-    """The first duplicate name or dangling `inputs` entry, in layer order."""
+    """The first duplicate name or dangling `inputs` entry in layer order, else the first
+    layer whose output nothing reads."""
     seen = {spec.input.name}
     for index, layer in enumerate(spec.layers):
         if layer.name in seen:
@@ -113,6 +114,19 @@ def first_wiring_problem(spec: Spec) -> WiringProblem | None:
                     f"layer {layer.name} ({layer.type}): input {source!r} is {reason}",
                 )
         seen.add(layer.name)
+    return _first_unread_layer(spec)
+
+
+def _first_unread_layer(spec: Spec) -> WiringProblem | None:
+    """Every layer but the last must feed another: Keras drops unread layers from a model."""
+    read = {name for index in range(len(spec.layers)) for name in spec.input_names(index)}
+    for index, layer in enumerate(spec.layers[:-1]):
+        if layer.name not in read:
+            return WiringProblem(
+                ("layers", index),
+                f"layer {layer.name!r} ({layer.type}): its output is never used (only the last "
+                "layer is the model's output); list it in a later layer's `inputs` or remove it",
+            )
     return None
 
 
