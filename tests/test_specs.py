@@ -4,35 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specc.graph import ModelInfo
+from specc.expectations import failed_expectations
 from specc.spec.load import load_spec
 
 SEED_TOTALS = (78_990_642, 78_970_462, 20_180)
 
 
-def _declared_mismatches(info: ModelInfo) -> list[str]:
-    problems = []
-    for layer_info in info.layers:
-        expect = layer_info.layer.expect
-        if expect is None:
-            continue
-        if expect.shape is not None and tuple(expect.shape) != layer_info.output_shape:
-            problems.append(f"{layer_info.layer.name}: shape {layer_info.output_shape}")
-        counts = {
-            "params": layer_info.params.total,
-            "trainable": layer_info.params.trainable,
-            "non_trainable": layer_info.params.non_trainable,
-        }
-        for key, inferred in counts.items():
-            declared = getattr(expect, key)
-            if declared is not None and declared != inferred:
-                problems.append(f"{layer_info.layer.name}: {key} {declared} != {inferred}")
-    return problems
-
-
 def test_spec_expectations_hold(spec_path: Path) -> None:
     loaded = load_spec(spec_path)
-    assert _declared_mismatches(loaded.info) == []
+    assert [check.as_error(loaded.file).message for check in failed_expectations(loaded)] == []
     expect = loaded.spec.expect
     assert expect is not None, "every shipped spec declares its totals"
     assert (expect.total_params, expect.trainable_params, expect.non_trainable_params) == (
