@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from specc.backends.source import TENSORFLOW_CHATTER
 from specc.cli import main
 
 SMALL = """name: small
@@ -130,3 +133,27 @@ def test_parity_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert layer in printed
     assert main(["parity", str(spec), "--tolerance", "2"]) == 2
     assert "--tolerance 2.0: expected a value between 0 and 1" in _one_line_error(capsys)
+
+
+def test_keras_build_keeps_stderr_free_of_tensorflow_start_up_chatter(tmp_path: Path) -> None:
+    # A fresh process, so TensorFlow is really imported by specc (not already by pytest).
+    spec = _spec(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "specc", "build", str(spec), "--backend", "keras",
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "small (keras) matches its spec" in result.stdout
+
+
+def test_only_tensorflow_start_up_chatter_is_filtered() -> None:
+    chatter = [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1795632648.379705   20166 port.cc:153] oneDNN custom operations are on.",
+        "To enable the following instructions: AVX2 AVX512F, in other operations, rebuild",
+    ]
+    kept = ["E0000 00:00:1795632648.379705   20166 cuda.cc:12] failed call to cuInit",
+            "Traceback (most recent call last):", "I am a user's print"]
+    assert all(TENSORFLOW_CHATTER.match(line) for line in chatter)
+    assert not any(TENSORFLOW_CHATTER.match(line) for line in kept)

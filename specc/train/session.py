@@ -75,9 +75,9 @@ def seed_everything(seed: int, backend: str) -> None:
 
         torch.manual_seed(seed)
     else:
-        import os
+        from specc.backends.source import quiet_tensorflow
 
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        quiet_tensorflow()
         import keras
 
         keras.utils.set_random_seed(seed)
