@@ -75,6 +75,9 @@ def test_a_short_run_learns_and_fills_its_run_folder(
     assert len(described["normalization"]["mean"]) == 3
     environment = json.loads((run / "environment.json").read_text())
     assert environment["backend"] == backend and environment["precision"] == "fp32"
+    if backend == "torch":  # the GPU's fast path is the CPU's path too, so CI exercises it
+        assert environment["memory_format"] == "channels_last"
+        assert environment["fused_optimizer"] is True
     assert (run / "build" / f"tiny_{backend}.py").is_file()
     assert (run / "checkpoints" / "last.ckpt").is_file()
 

@@ -74,11 +74,9 @@ class DeviceData:
         return len(self.labels)
 
     def to_input(self, images_nhwc: torch.Tensor) -> torch.Tensor:
-        """uint8 NHWC -> normalised float32 NCHW (channels_last in memory on a GPU)."""
+        """uint8 NHWC -> normalised float32 NCHW, channels_last in memory."""
         x = images_nhwc.permute(0, 3, 1, 2).float() * self.scale + self.shift
-        if self.device.type == "cuda":
-            return x.contiguous(memory_format=torch.channels_last)
-        return x.contiguous()
+        return x.contiguous(memory_format=torch.channels_last)
 
 
 @dataclass
@@ -130,12 +128,12 @@ def parameter_groups(model: nn.Module, weight_decay: float, decay_norm_and_bias:
 def make_optimizer(model: nn.Module, ctx: EngineContext, device: torch.device) -> torch.optim.Optimizer:
     recipe = ctx.recipe.optimizer
     groups = parameter_groups(model, recipe.weight_decay, recipe.decay_norm_and_bias)
-    fused = {"fused": True} if device.type == "cuda" else {}
+    # One fused kernel per step on the GPU and on the CPU alike.
     if recipe.name == "sgd":
         return torch.optim.SGD(groups, lr=ctx.recipe.lr, momentum=recipe.momentum,
-                               nesterov=recipe.nesterov and recipe.momentum > 0, **fused)
+                               nesterov=recipe.nesterov and recipe.momentum > 0, fused=True)
     optimizer_type = torch.optim.Adam if recipe.name == "adam" else torch.optim.AdamW
-    return optimizer_type(groups, lr=ctx.recipe.lr, **fused)
+    return optimizer_type(groups, lr=ctx.recipe.lr, fused=True)
 
 
 def rng_state() -> dict[str, Any]:
@@ -225,8 +223,9 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
-            model = model.to(self.device, memory_format=torch.channels_last)
-        self.model = model.to(self.device)
+        # NHWC on every device: cuDNN's tensor-core kernels want it, and oneDNN's CPU kernels
+        # train cifar_small 1.3x faster with it on the 2-core CPU the README's figures use.
+        self.model = model.to(self.device, memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if ctx.options.compile else self.model
         self.train_data = DeviceData(ctx.data.x_train, ctx.data.y_train, ctx.mean, ctx.std,
                                      self.device)
@@ -368,7 +367,19 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             if torch.backends.cudnn.is_available() else None,
             "peak_flops": self.peak, "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
+            "memory_format": memory_format_of(self.model),
+            "fused_optimizer": bool(self.optimizer.defaults.get("fused")),
         }
+
+
+def memory_format_of(model: nn.Module) -> str:
+    """How the model's 4-D weights lie in memory (what the kernels really see)."""
+    kernels = [p for p in model.parameters() if p.ndim == 4]
+    if not kernels:
+        return "not applicable (no 4-D weights)"
+    if all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels):
+        return "channels_last"
+    return "contiguous" if all(p.is_contiguous() for p in kernels) else "mixed"
 
 
 def make_trainer(ctx: EngineContext, model: nn.Module, logits_layer: str | None) -> TorchTrainer:
@@ -388,7 +399,7 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
     if logits_layer is not None:
         setattr(model, logits_layer, nn.Identity())
     model.load_state_dict(state["model"])
-    model.to(device)
+    model.to(device, memory_format=torch.channels_last)
     mean, std = normalization_of(state)
     test = DeviceData(data.x_test, data.y_test, mean, std, device)
     # The training precision on a GPU; float32 on a CPU (bf16 autocast is slower there).
