@@ -82,6 +82,31 @@ def test_a_short_run_learns_and_fills_its_run_folder(
     assert (run / "checkpoints" / "last.ckpt").is_file()
 
 
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_learns_and_its_checkpoint_evaluates(
+    backend: str, precision: str, tiny_spec: Path, images: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "runs"
+    code = main(["train", str(tiny_spec), "--backend", backend, "--precision", precision,
+                 "--data", str(images), "--out", str(out), "--epochs", "4"])
+    assert code == 0, capsys.readouterr().err
+    run = only_run(out)
+    assert json.loads((run / "result.json").read_text())["test_accuracy"] >= 0.85
+    environment = json.loads((run / "environment.json").read_text())
+    assert environment["precision"] == precision
+    if backend == "keras":
+        import keras
+
+        policy = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[precision]
+        assert environment["dtype_policy"] == policy  # read from the built model
+        assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    capsys.readouterr()
+    assert main(["eval", str(tiny_spec), "--checkpoint", str(run), "--data", str(images)]) == 0
+    assert "accuracy" in capsys.readouterr().out.lower()
+
+
 def test_a_spec_whose_expectations_fail_is_not_trained(tiny_spec: Path, images: Path,
                                                        tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:

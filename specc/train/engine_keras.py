@@ -3,7 +3,9 @@
 Same per-epoch plan (permutation, crop offsets, flips drawn from (seed, epoch)), same
 step-indexed schedule, SGD with Nesterov momentum and weight decay added to the gradients
 of kernels (as torch.optim.SGD does), label-smoothed cross-entropy on the logits (a model
-that stops before the final softmax layer), same run folder. Keras trains in float32 here.
+that stops before the final softmax layer), same run folder. bf16 and fp16 are Keras's
+mixed precision (float32 variables; BatchNormalization computes in float32), fp16 with
+dynamic loss scaling.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import io
 import json
 import platform
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -22,6 +26,7 @@ from specc.train.common import (
     DivergedError,
     EngineContext,
     EpochLoop,
+    Precision,
     peak_flops,
 )
 from specc.train.results import EvalResult, confusion_from_predictions
@@ -30,6 +35,38 @@ from specc.train.schedule import Schedule
 CHECKPOINT_FORMAT = 1
 
 EpochPlan = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+DTYPE_POLICIES: dict[Precision, str] = {
+    "fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+
+
+def resolve_precision(requested: Precision | None) -> Precision:
+    """As in the PyTorch engine: bf16 by default on a GPU that has it (compute capability
+    8.0 or newer), else fp32."""
+    import tensorflow as tf
+
+    if requested is not None:
+        return requested
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+        if capability is not None and tuple(capability) >= (8, 0):
+            return "bf16"
+    return "fp32"
+
+
+@contextmanager
+def precision_policy(precision: Precision) -> Iterator[None]:
+    """Layers built inside compute in `precision` with float32 variables; the process-wide
+    dtype policy is restored afterwards."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(DTYPE_POLICIES[precision])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, seed: int,
@@ -90,9 +127,11 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         import keras
         import tensorflow as tf
 
-        if ctx.options.precision not in (None, "fp32"):
-            raise SpeccError(f"--precision {ctx.options.precision}: the Keras backend trains in "
-                             "fp32 here (use --backend torch for bf16/fp16)")
+        self.precision = resolve_precision(ctx.options.precision)
+        if model.dtype_policy.name != DTYPE_POLICIES[self.precision]:
+            raise SpeccError(f"the Keras model was built with dtype policy "
+                             f"{model.dtype_policy.name!r}, not {DTYPE_POLICIES[self.precision]!r} "
+                             f"for --precision {self.precision}")
         if ctx.options.device == "cuda" and not tf.config.list_physical_devices("GPU"):
             raise SpeccError("--device cuda: TensorFlow sees no GPU")
         self.ctx, self.tf, self.keras = ctx, tf, keras
@@ -103,7 +142,9 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         self.steps_per_epoch = len(ctx.data.y_train) // self.batch_size
         self.schedule = Schedule(recipe.schedule, recipe.lr, recipe.epochs * self.steps_per_epoch,
                                  self.steps_per_epoch)
-        self.optimizer = self._make_optimizer()
+        self.inner_optimizer = self._make_optimizer()
+        self.optimizer = (keras.optimizers.LossScaleOptimizer(self.inner_optimizer)
+                          if self.precision == "fp16" else self.inner_optimizer)
         self.variables = self.logits.trainable_variables
         self.optimizer.build(self.variables)
         decay = recipe.optimizer.weight_decay if recipe.optimizer.name != "adamw" else 0.0
@@ -117,11 +158,11 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         self.first_bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
         self.bad_value = tf.Variable(0.0, dtype=tf.float32, trainable=False)
         self._train_step = tf.function(self._step_graph, reduce_retracing=True)
-        self._predict = tf.function(lambda x: self.logits(x, training=False),
-                                    reduce_retracing=True)
+        self._predict = tf.function(
+            lambda x: tf.cast(self.logits(x, training=False), tf.float32), reduce_retracing=True)
         gpus = tf.config.list_physical_devices("GPU")
         self.device_name = gpus[0].name if gpus else platform.processor() or platform.machine()
-        self.peak = peak_flops(self.device_name, "fp32", ctx.options.peak_tflops)
+        self.peak = peak_flops(self.device_name, self.precision, ctx.options.peak_tflops)
         self.epoch = 0
         self.last_row = None
         self.step_in_epoch = 0
@@ -147,9 +188,13 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         with tf.GradientTape() as tape:
             logits = tf.cast(self.logits(x, training=True), tf.float32)
             loss = self.loss_fn(tf.one_hot(labels, self.classes), logits)
-        grads = tape.gradient(loss, self.variables)
-        grads = [g + d * v if d else g for g, v, d in zip(grads, self.variables, self.decays,
-                                                          strict=True)]
+            scaled_loss = self.optimizer.scale_loss(loss)  # fp16: times the dynamic loss scale
+        grads = tape.gradient(scaled_loss, self.variables)
+        # Weight decay as torch.optim.SGD adds it, scaled like the gradients it joins (the loss
+        # scale optimizer divides by the scale before the update, and skips non-finite steps).
+        scale = self.optimizer.scale_loss(1.0)
+        grads = [g + d * scale * v if d else g
+                 for g, v, d in zip(grads, self.variables, self.decays, strict=True)]
         self.optimizer.apply(grads, self.variables)
         newly_bad = tf.logical_and(tf.logical_not(tf.math.is_finite(loss)),
                                    self.first_bad_step < 0)
@@ -223,7 +268,7 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         ctx, tf = self.ctx, self.tf
         images, index = augmented_batch(ctx.data.x_train, plan, start, start + self.batch_size,
                                         ctx.recipe.augmentation.random_crop_padding)
-        self.optimizer.learning_rate.assign(self.schedule.lr(self.global_step))
+        self.inner_optimizer.learning_rate.assign(self.schedule.lr(self.global_step))
         self._train_step(tf.constant(normalise(images, ctx.mean, ctx.std)),
                          tf.constant(ctx.data.y_train[index]),
                          tf.constant(self.global_step, dtype=tf.int64))
@@ -252,7 +297,8 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         return {
             "backend": "keras", "keras": self.keras.__version__,
             "tensorflow": self.tf.__version__, "device": self.device_name,
-            "precision": "fp32", "peak_flops": self.peak, "batch_size": self.batch_size,
+            "precision": self.precision, "dtype_policy": self.model.dtype_policy.name,
+            "peak_flops": self.peak, "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
         }
 

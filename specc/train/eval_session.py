@@ -11,7 +11,7 @@ import numpy as np
 from specc.errors import SpeccError
 from specc.spec.load import load_spec
 from specc.train.checkpoint import read_checkpoint
-from specc.train.common import final_softmax_layer
+from specc.train.common import RunOptions, final_softmax_layer
 from specc.train.data import load_dataset
 from specc.train.results import plot_confusion
 from specc.train.session import build_model, check_data_fits
@@ -56,7 +56,8 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
         from specc.train.engine_keras import evaluate_payload  # type: ignore[no-redef]
     else:
         raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
-    model = build_model(loaded, backend, None)
+    # Keras evaluates in float32: its checkpoints hold float32 variables whatever the precision.
+    model = build_model(loaded, RunOptions(backend=backend, precision="fp32"), None)
     result = evaluate_payload(payload, checkpoint, loaded, model, final_softmax_layer(loaded),
                               data, request.batch_size, request.device)
     print(result.report())

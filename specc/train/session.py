@@ -11,6 +11,7 @@ import random
 import shutil
 import sys
 import tempfile
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -83,19 +84,29 @@ def seed_everything(seed: int, backend: str) -> None:
         keras.utils.set_random_seed(seed)
 
 
-def build_model(loaded: LoadedSpec, backend: str, out_dir: Path | None) -> Any:
+def build_model(loaded: LoadedSpec, options: RunOptions, out_dir: Path | None) -> Any:
     """The generated model, after the build gate passed (ExpectationError, exit 1, if not).
-    The generated file is kept in `out_dir` (a temporary folder when None)."""
+    The generated file is kept in `out_dir` (a temporary folder when None). A Keras model is
+    built under the dtype policy of its training precision."""
     from specc.backends.gate import GateError, build_checked
     from specc.expectations import require_expectations
 
     require_expectations(loaded)  # as `specc build` does: a spec that fails validate is refused
-    with tempfile.TemporaryDirectory(prefix="specc-build-") as folder:
+    with tempfile.TemporaryDirectory(prefix="specc-build-") as folder, \
+            _build_precision(options):
         try:
-            return build_checked(loaded, backend, out_dir or Path(folder)).model
+            return build_checked(loaded, options.backend, out_dir or Path(folder)).model
         except GateError as error:
             print(error.report, file=sys.stderr)
             raise
+
+
+def _build_precision(options: RunOptions) -> AbstractContextManager[None]:
+    if options.backend != "keras":
+        return nullcontext()
+    from specc.train.engine_keras import precision_policy, resolve_precision
+
+    return precision_policy(resolve_precision(options.precision))
 
 
 def environment(engine_env: dict[str, Any]) -> dict[str, Any]:
@@ -140,13 +151,13 @@ def train(request: TrainRequest) -> int:
     if request.resume is None:
         run = RunFolder.create(request.out, loaded.spec.name)
         try:
-            model = build_model(loaded, options.backend, run.path / "build")
+            model = build_model(loaded, options, run.path / "build")
         except SpeccError:
             shutil.rmtree(run.path, ignore_errors=True)  # nothing was trained: leave no run
             raise
         _write_run_description(run, loaded, recipe, options, data, mean, std)
     else:
-        model = build_model(loaded, options.backend, run.path / "build")
+        model = build_model(loaded, options, run.path / "build")
     print(f"Run folder: {run.path}", flush=True)
     ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std)
     outcome = _run_engine(ctx, model, resume=request.resume is not None)
