@@ -1,6 +1,6 @@
 """Never lose a run: a training process killed with SIGKILL after an epoch, or stopped with
 Ctrl-C in the middle of one, resumes to exactly the weights of an uninterrupted run (CPU,
-fixed seed, real subprocesses)."""
+fixed seed, real subprocesses), with either backend."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from train_support import TINY_SPEC, write_image_folder
 
 from specc.train.checkpoint import read_checkpoint
+from specc.train.engine_keras import arrays_from_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 3
@@ -44,9 +46,9 @@ def start(setup: dict, *args: str) -> tuple[subprocess.Popen, Path]:
     return process, log
 
 
-def train_args(setup: dict, out: Path) -> list[str]:
+def train_args(setup: dict, out: Path, backend: str) -> list[str]:
     return ["--data", str(setup["data"]), "--out", str(out), "--epochs", str(EPOCHS),
-            "--seed", "7", "--device", "cpu"]
+            "--seed", "7", "--device", "cpu", "--backend", backend]
 
 
 def run_folder(out: Path) -> Path:
@@ -69,29 +71,41 @@ def wait_for_epochs(out: Path, process: subprocess.Popen, epochs: int) -> int:
     raise AssertionError("no epoch finished in time")
 
 
-def weights(run: Path) -> dict[str, torch.Tensor]:
+def saved_state(run: Path) -> tuple[int, dict[str, np.ndarray]]:
+    """The last checkpoint's epoch and model arrays (weights, BN statistics, RNG seeds)."""
     backend, payload = read_checkpoint(run / "checkpoints" / "last.ckpt")
-    assert backend == "torch"
-    state = torch.load(io.BytesIO(payload), weights_only=True)
-    assert state["epoch"] == EPOCHS
-    return state["model"]
+    if backend == "torch":
+        state = torch.load(io.BytesIO(payload), weights_only=True)
+        return state["epoch"], {name: value.numpy() for name, value in state["model"].items()}
+    arrays, meta = arrays_from_payload(payload, run)
+    return meta["epoch"], {name: value for name, value in arrays.items()
+                           if name.startswith("model_")}
 
 
-def assert_same_weights(left: dict[str, torch.Tensor], right: dict[str, torch.Tensor]) -> None:
+def weights(run: Path) -> dict[str, np.ndarray]:
+    epoch, arrays = saved_state(run)
+    assert epoch == EPOCHS
+    return arrays
+
+
+def assert_same_weights(left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> None:
     assert left.keys() == right.keys()
     for name, value in left.items():
-        assert torch.equal(value, right[name]), name
+        assert np.array_equal(value, right[name]), name
 
 
-def test_killed_and_interrupted_runs_resume_to_the_same_weights(setup: dict) -> None:
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_killed_and_interrupted_runs_resume_to_the_same_weights(setup: dict, backend: str) -> None:
+    setup = {**setup, "root": setup["root"] / backend}
+    setup["root"].mkdir()
     reference_out = setup["root"] / "reference"
-    reference, _ = start(setup, *train_args(setup, reference_out))
+    reference, _ = start(setup, *train_args(setup, reference_out, backend))
     assert reference.wait(timeout=300) == 0
     expected = weights(run_folder(reference_out))
 
     # SIGKILL after the first epoch's checkpoint, then --resume
     killed_out = setup["root"] / "killed"
-    killed, _ = start(setup, *train_args(setup, killed_out))
+    killed, _ = start(setup, *train_args(setup, killed_out, backend))
     done = wait_for_epochs(killed_out, killed, 1)
     killed.send_signal(signal.SIGKILL)
     assert killed.wait(timeout=60) == -signal.SIGKILL
@@ -102,16 +116,14 @@ def test_killed_and_interrupted_runs_resume_to_the_same_weights(setup: dict) -> 
 
     # Ctrl-C in the middle of an epoch: saves, exits 130; --resume finishes the same run
     stopped_out = setup["root"] / "stopped"
-    stopped, stopped_log = start(setup, *train_args(setup, stopped_out))
+    stopped, stopped_log = start(setup, *train_args(setup, stopped_out, backend))
     wait_for_epochs(stopped_out, stopped, 1)
     stopped.send_signal(signal.SIGINT)
     assert stopped.wait(timeout=60) == 130
     assert "checkpoint saved to" in stopped_log.read_text()
     assert "--resume" in stopped_log.read_text()
     run = run_folder(stopped_out)
-    state = torch.load(io.BytesIO(read_checkpoint(run / "checkpoints" / "last.ckpt")[1]),
-                       weights_only=True)
-    assert state["epoch"] < EPOCHS
+    assert saved_state(run)[0] < EPOCHS
     resumed, _ = start(setup, "--resume", str(run))
     assert resumed.wait(timeout=300) == 0
     assert_same_weights(weights(run), expected)
