@@ -58,6 +58,9 @@ def test_a_short_run_learns_and_fills_its_run_folder(
     assert f"Test loss: {result['test_loss']}" in printed
     assert "Reference (a made-up reference for the test): test loss 1.5, test accuracy 0.25" in printed
     assert f"test accuracy {result['test_accuracy'] - 0.25:+.4f}" in printed
+    (reference_milestone,) = result["training"]["time_to_accuracy"]
+    assert reference_milestone["name"] == "reference" and reference_milestone["epoch"] >= 1
+    assert "Time to 0.25 test accuracy (reference): epoch " in printed
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]

@@ -63,3 +63,6 @@ class TrainRecipe(_Section):
     loss: Literal["categorical_crossentropy"] = "categorical_crossentropy"
     label_smoothing: FiniteFloat = Field(default=0.1, ge=0.0, lt=1.0)
     seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
+    # The test accuracy this recipe is meant to reach; `specc train` reports the training
+    # time it took to get there (time to accuracy), or that it was not reached.
+    target_accuracy: FiniteFloat | None = Field(default=None, gt=0.0, le=1.0)

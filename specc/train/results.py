@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +81,65 @@ def plot_confusion(result: EvalResult, path: Path, title: str) -> None:
     figure.savefig(temp, dpi=100)
     plt.close(figure)
     os.replace(temp, path)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """When a run's test accuracy first reached `accuracy` (None: it never did)."""
+
+    name: str  # "reference" or "target"
+    accuracy: float
+    epoch: int | None
+    train_time_s: float | None  # summed training time of the epochs up to that one
+    elapsed_s: float | None  # the same plus their evaluations
+
+
+def time_to_accuracy(rows: list[dict], name: str, accuracy: float) -> Milestone:
+    train_time = elapsed = 0.0
+    for row in rows:
+        train_time += row["epoch_time_s"]
+        elapsed += row["epoch_time_s"] + row.get("eval_time_s", 0.0)
+        if row["test_accuracy"] >= accuracy:
+            return Milestone(name, accuracy, row["epoch"], train_time, elapsed)
+    return Milestone(name, accuracy, None, None, None)
+
+
+def training_summary(rows: list[dict], milestones: dict[str, float]) -> dict:
+    """Totals over a run's epochs: time, throughput and FLOPs utilisation, and the time to
+    each named accuracy. Throughput and utilisation leave out the first epoch when there are
+    others (it includes cuDNN autotuning and `torch.compile`)."""
+    steady = rows[1:] or rows
+    mfus = [row["mfu"] for row in steady if row.get("mfu") is not None]
+    best = max(rows, key=lambda row: row["test_accuracy"])
+    return {
+        "epochs": len(rows),
+        "train_time_s": sum(row["epoch_time_s"] for row in rows),
+        "eval_time_s": sum(row.get("eval_time_s", 0.0) for row in rows),
+        "images_per_s": sum(row["images_per_s"] for row in steady) / len(steady),
+        "mfu": sum(mfus) / len(mfus) if mfus else None,
+        "best_test_accuracy": best["test_accuracy"], "best_epoch": best["epoch"],
+        "time_to_accuracy": [asdict(time_to_accuracy(rows, name, accuracy))
+                             for name, accuracy in milestones.items()],
+    }
+
+
+def describe_summary(summary: dict) -> list[str]:
+    mfu = f", model FLOPs utilisation {summary['mfu']:.1%}" if summary["mfu"] is not None else ""
+    totals = (f"Training: {summary['epochs']} epochs, {_seconds(summary['train_time_s'])} "
+              f"training + {_seconds(summary['eval_time_s'])} evaluation; "
+              f"{summary['images_per_s']:,.0f} "
+              f"images/s{mfu}; best test accuracy {summary['best_test_accuracy']:.4f} (epoch "
+              f"{summary['best_epoch']})")
+    lines = [totals]
+    for milestone in summary["time_to_accuracy"]:
+        what = f"Time to {milestone['accuracy']} test accuracy ({milestone['name']}): "
+        if milestone["epoch"] is None:
+            lines.append(what + "not reached")
+        else:
+            lines.append(what + f"epoch {milestone['epoch']}, {_seconds(milestone['train_time_s'])}"
+                         f" of training ({_seconds(milestone['elapsed_s'])} with evaluation)")
+    return lines
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value >= 1 else f"{value:.3f} s"

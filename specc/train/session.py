@@ -165,7 +165,7 @@ def train(request: TrainRequest) -> int:
         print(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume with:\n"
               f"  specc train {loaded.path} --resume {run.path}", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    _report(loaded, run, outcome)
+    _report(loaded, recipe, run, outcome)
     return int(ExitCode.OK)
 
 
@@ -207,7 +207,9 @@ def _run_engine(ctx: EngineContext, model: Any, resume: bool) -> Outcome:
         return trainer.train(stop)
 
 
-def _report(loaded: LoadedSpec, run: RunFolder, outcome: Outcome) -> None:
+def _report(loaded: LoadedSpec, recipe: TrainRecipe, run: RunFolder, outcome: Outcome) -> None:
+    from specc.train.results import describe_summary, training_summary
+
     reference = loaded.spec.reference
     result: dict[str, Any] = {"test_loss": outcome.test_loss,
                               "test_accuracy": outcome.test_accuracy,
@@ -227,5 +229,11 @@ def _report(loaded: LoadedSpec, run: RunFolder, outcome: Outcome) -> None:
             differences.append(f"test accuracy {result['test_accuracy_difference']:+.4f}")
         if differences:
             print("Difference (this run - reference): " + ", ".join(differences))
+    milestones = {"reference": reference.test_accuracy} if reference is not None and \
+        reference.test_accuracy is not None else {}
+    if recipe.target_accuracy is not None:
+        milestones["target"] = recipe.target_accuracy
+    result["training"] = training_summary(run.metrics(), milestones)
+    print("\n".join(describe_summary(result["training"])))
     run.write_json("result.json", result)
     print(f"Run folder: {run.path}")
