@@ -47,7 +47,7 @@ def test_a_short_run_learns_and_fills_its_run_folder(
 ) -> None:
     out = tmp_path / "runs"
     code = main(["train", str(tiny_spec), "--backend", backend, "--data", str(images),
-                 "--out", str(out), "--epochs", "4"])
+                 "--out", str(out), "--epochs", "4", "--peak-tflops", "0.5"])
     printed = capsys.readouterr().out
     assert code == 0, printed
     run = only_run(out)
@@ -65,8 +65,11 @@ def test_a_short_run_learns_and_fills_its_run_folder(
     assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]
     assert rows[-1]["test_accuracy"] == result["test_accuracy"]
+    flops = json.loads((run / "recipe.json").read_text())["spec"]["flops_per_example"]
     for row in rows:
         assert row["images_per_s"] > 0 and row["epoch_time_s"] > 0 and row["lr"] > 0
+        # forward + backward is taken as 3x the spec's forward FLOPs, over the given peak
+        assert row["mfu"] == pytest.approx(3 * flops * row["images_per_s"] / 0.5e12)
     with (run / "metrics.csv").open() as table:
         csv_rows = list(csv.DictReader(table))
     assert [float(r["test_accuracy"]) for r in csv_rows] == [r["test_accuracy"] for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from specc.train.common import mfu, peak_flops
 from specc.train.results import describe_summary, time_to_accuracy, training_summary
 
 
@@ -47,3 +48,20 @@ def test_a_single_epoch_run_is_its_own_steady_state() -> None:
     assert summary["mfu"] == pytest.approx(0.10)
     assert "model FLOPs utilisation" not in describe_summary(training_summary(
         [row(1, 0.5, 1.0, 10.0)], {}))[0]
+
+
+@pytest.mark.parametrize(("device", "precision", "tflops"), [
+    ("NVIDIA H100 80GB HBM3", "bf16", 989.4), ("NVIDIA H100 80GB HBM3", "fp32", 494.7),
+    ("NVIDIA H100 PCIe", "bf16", 756.0), ("NVIDIA A100-SXM4-40GB", "fp16", 312.0),
+    ("NVIDIA L4", "bf16", 121.0),
+])
+def test_known_gpus_peak_is_looked_up_by_name_and_precision(device: str, precision: str,
+                                                            tflops: float) -> None:
+    assert peak_flops(device, precision, None) == pytest.approx(tflops * 1e12)
+
+
+def test_an_unknown_device_has_no_utilisation_unless_its_peak_is_given() -> None:
+    assert peak_flops("x86_64", "fp32", None) is None
+    assert mfu(1_000_000, 1000.0, None) is None
+    assert peak_flops("x86_64", "fp32", 2.0) == 2e12
+    assert mfu(1_000_000, 1000.0, 2e12) == pytest.approx(3 * 1e6 * 1000 / 2e12)
