@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from specc.backends.source import TENSORFLOW_CHATTER
+from specc.backends.quiet_keras import TENSORFLOW_CHATTER
 from specc.cli import main
 
 SMALL = """name: small

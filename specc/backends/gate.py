@@ -17,11 +17,11 @@ from types import ModuleType
 from typing import Any, Literal
 
 from specc.backends.keras_codegen import generate_keras
+from specc.backends.quiet_keras import quiet_tensorflow
 from specc.backends.safety import check_generated
 from specc.backends.source import (
     output_path,
     prepare_out_dir,
-    quiet_tensorflow,
     write_atomic,
 )
 from specc.backends.torch_codegen import generate_torch, torch_shape

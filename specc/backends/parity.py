@@ -18,7 +18,7 @@ import numpy as np
 
 from specc.backends.convert import keras_to_torch
 from specc.backends.gate import build_checked
-from specc.backends.source import quiet_tensorflow
+from specc.backends.quiet_keras import quiet_tensorflow
 from specc.backends.torch_codegen import torch_emits
 from specc.spec.load import LoadedSpec
 

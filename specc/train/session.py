@@ -76,7 +76,7 @@ def seed_everything(seed: int, backend: str) -> None:
 
         torch.manual_seed(seed)
     else:
-        from specc.backends.source import quiet_tensorflow
+        from specc.backends.quiet_keras import quiet_tensorflow
 
         quiet_tensorflow()
         import keras
