@@ -4,13 +4,16 @@ it must refuse (gate failures, wrong class count, divergence, foreign resumes)."
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
+import torch
 from train_support import TINY_SPEC, write_image_folder
 
 from specc.cli import main
+from specc.train.checkpoint import read_checkpoint
 
 FOLDER_FILES = {"spec.yaml", "recipe.json", "environment.json", "metrics.jsonl", "metrics.csv",
                 "learning_curve.png", "result.json", "checkpoints", "build"}
@@ -102,6 +105,12 @@ def test_mixed_precision_learns_and_its_checkpoint_evaluates(
     assert json.loads((run / "result.json").read_text())["test_accuracy"] >= 0.85
     environment = json.loads((run / "environment.json").read_text())
     assert environment["precision"] == precision
+    if backend == "torch":  # autocast computes in low precision; the weights and the
+        # BatchNorm statistics stay float32
+        payload = read_checkpoint(run / "checkpoints" / "last.ckpt")[1]
+        state = torch.load(io.BytesIO(payload), weights_only=True)["model"]
+        assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float32}
+        assert any(name.endswith("running_var") for name in state)
     if backend == "keras":
         import keras
 
