@@ -2,6 +2,7 @@
 
     python benchmarks/train_cpu.py small [--data ARCHIVE] [--epochs 3]
     python benchmarks/train_cpu.py alexnet [--data ARCHIVE] [--batch-size 32] [--steps 3]
+    python benchmarks/train_cpu.py keras [--data ARCHIVE] [--rounds 3]
     python benchmarks/train_cpu.py all
 
 `small`: `specc train specs/cifar_small.yaml` on the full archive (50,000 training and
@@ -11,7 +12,10 @@ generates against a hand-written PyTorch model of the same architecture, in one 
 interleaved round by round (the machine is shared, so rounds are repeated and the median
 reported): both in the same plain PyTorch training loop (the ratio isolates the model
 code), and the generated model in specc's own training step (device-side augmentation,
-schedule, accumulation) to show the engine's overhead.
+schedule, accumulation) to show the engine's overhead. `keras`: `specc train --backend
+keras`'s training loop (augmentation, schedule, loss on logits, weight decay) against
+Keras's own `model.fit` (no augmentation) on the generated cifar_small model, interleaved
+epoch by epoch.
 """
 
 from __future__ import annotations
@@ -185,9 +189,85 @@ def alexnet(data: Path, batch_size: int, steps: int, rounds: int) -> None:
     print(f"generated / hand-written (same loop): {ratio:.3f}")
 
 
+def keras_speed(data: Path, rounds: int, images: int = 10_240) -> None:
+    from specc.backends.quiet_keras import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+
+    from specc.backends.gate import build_checked
+    from specc.spec.load import load_spec
+    from specc.train.common import (
+        EngineContext,
+        RunOptions,
+        final_softmax_layer,
+        normalization_stats,
+    )
+    from specc.train.data import load_dataset
+    from specc.train.engine_keras import KerasTrainer, normalise
+    from specc.train.progress import EpochProgress
+    from specc.train.run_folder import RunFolder
+
+    keras.utils.set_random_seed(0)
+    loaded = load_spec(ROOT / "specs" / "cifar_small.yaml")
+    recipe = loaded.spec.train
+    dataset = load_dataset(data).limited(images, 256)
+    mean, std = normalization_stats(recipe, dataset.x_train)
+    logits_layer = final_softmax_layer(loaded)
+    with tempfile.TemporaryDirectory(prefix="specc-bench-") as folder:
+        engine_model = build_checked(loaded, "keras", Path(folder)).model
+        fit_model = build_checked(loaded, "keras", Path(folder)).model
+    run = RunFolder(Path(tempfile.mkdtemp(prefix="specc-bench-run-")))
+    context = EngineContext(loaded, recipe, dataset, run, RunOptions(backend="keras"),
+                            EpochProgress(force_plain=True), mean, std)
+    engine = KerasTrainer(context, engine_model, logits_layer)
+
+    fit_logits = keras.Model(fit_model.input, fit_model.get_layer(logits_layer).input)
+    fit_logits.compile(
+        optimizer=keras.optimizers.SGD(recipe.lr, momentum=recipe.optimizer.momentum,
+                                       nesterov=recipe.optimizer.nesterov),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True,
+                                                  label_smoothing=recipe.label_smoothing))
+    x = normalise(dataset.x_train, mean, std)
+    y = keras.utils.to_categorical(dataset.y_train, len(dataset.classes))
+    steps = len(dataset.y_train) // engine.batch_size
+
+    def engine_epoch() -> float:
+        plan = engine.epoch_plan()
+        started = time.perf_counter()
+        for step in range(steps):
+            engine.run_step(plan, step * engine.batch_size)
+            engine.global_step += 1
+        engine.host_check()
+        return steps * engine.batch_size / (time.perf_counter() - started)
+
+    def fit_epoch() -> float:
+        started = time.perf_counter()
+        fit_logits.fit(x[: steps * engine.batch_size], y[: steps * engine.batch_size],
+                       batch_size=engine.batch_size, epochs=1, shuffle=True, verbose=0)
+        return steps * engine.batch_size / (time.perf_counter() - started)
+
+    engine_epoch(), fit_epoch()  # tracing and the first compilation
+    rates: dict[str, list[float]] = {"specc train --backend keras loop": [],
+                                     "keras model.fit (no augmentation)": []}
+    for round_index in range(rounds):
+        for name, measure in zip(rates, (engine_epoch, fit_epoch), strict=True):
+            rates[name].append(measure())
+            print(f"round {round_index + 1}: {name}: {rates[name][-1]:,.0f} img/s", flush=True)
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    print(f"\n## cifar_small, Keras, on the CPU (batch {engine.batch_size}, {steps} steps per "
+          f"epoch, median of {rounds} epochs)")
+    print("| training loop | images/s |")
+    print("|---|---|")
+    for name, rate in medians.items():
+        print(f"| {name} | {rate:,.0f} |")
+    names = list(medians)
+    print(f"specc / model.fit: {medians[names[0]] / medians[names[1]]:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("small", "alexnet", "all"))
+    parser.add_argument("what", choices=("small", "alexnet", "keras", "all"))
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("SPECC_BENCH_DATA",
                                                                          DEFAULT_DATA)))
     parser.add_argument("--epochs", type=int, default=3)
@@ -197,6 +277,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.what in ("alexnet", "all"):
         alexnet(args.data, args.batch_size, args.steps, args.rounds)
+    if args.what in ("keras", "all"):
+        keras_speed(args.data, args.rounds)
     if args.what in ("small", "all"):
         small(args.data, args.epochs)
 
