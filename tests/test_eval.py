@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,15 @@ def test_eval_detects_a_damaged_checkpoint(trained: dict[str, Path], tmp_path: P
     assert main(["eval", str(trained["spec"]), "--checkpoint", str(damaged),
                  "--data", str(trained["data"])]) == 2
     assert "corrupted checkpoint (sha256 checksum mismatch)" in capsys.readouterr().err
+
+
+def test_eval_of_a_keras_checkpoint_keeps_stderr_clean(trained: dict[str, Path]) -> None:
+    # A fresh process, so TensorFlow is really imported by `specc eval`.
+    result = subprocess.run(
+        [sys.executable, "-m", "specc", "eval", str(trained["spec"]), "--checkpoint",
+         str(trained["keras"]), "--data", str(trained["data"]), "--limit-test", "16"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "SPECC_DATA": str(trained["spec"].parent / "cache")})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "Test accuracy: " in result.stdout

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from specc.backends.quiet_keras import quiet_tensorflow
 from specc.errors import SpeccError
 from specc.train.checkpoint import read_checkpoint, write_checkpoint
 from specc.train.common import (
@@ -40,13 +41,16 @@ DTYPE_POLICIES: dict[Precision, str] = {
     "fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
 
-def resolve_precision(requested: Precision | None) -> Precision:
+def resolve_precision(requested: Precision | None, device: str) -> Precision:
     """As in the PyTorch engine: bf16 by default on a GPU that has it (compute capability
     8.0 or newer), else fp32."""
-    import tensorflow as tf
-
     if requested is not None:
         return requested
+    if device == "cpu":
+        return "fp32"
+    quiet_tensorflow()
+    import tensorflow as tf
+
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
@@ -59,6 +63,7 @@ def resolve_precision(requested: Precision | None) -> Precision:
 def precision_policy(precision: Precision) -> Iterator[None]:
     """Layers built inside compute in `precision` with float32 variables; the process-wide
     dtype policy is restored afterwards."""
+    quiet_tensorflow()
     import keras
 
     previous = keras.config.dtype_policy()
@@ -127,7 +132,7 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         import keras
         import tensorflow as tf
 
-        self.precision = resolve_precision(ctx.options.precision)
+        self.precision = resolve_precision(ctx.options.precision, ctx.options.device)
         if model.dtype_policy.name != DTYPE_POLICIES[self.precision]:
             raise SpeccError(f"the Keras model was built with dtype policy "
                              f"{model.dtype_policy.name!r}, not {DTYPE_POLICIES[self.precision]!r} "
@@ -220,6 +225,7 @@ class KerasTrainer(EpochLoop[EpochPlan]):
                               "std": [float(v) for v in self.ctx.std]},
             "classes": list(self.ctx.data.classes),
             "recipe": self.ctx.recipe.model_dump(mode="json"),
+            "precision": self.precision,
             "last_row": self.last_row,
             "rng": {"numpy_pos": int(numpy_state["state"]["pos"]),
                     "python": [random.getstate()[0], list(random.getstate()[1]),
@@ -242,6 +248,10 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         if meta["spec_sha256"] != self.ctx.loaded.sha256:
             raise SpeccError(f"{path}: the checkpoint was made from another spec "
                              f"({meta['spec_name']!r}); refusing to resume")
+        trained_in = meta.get("precision", "fp32")
+        if trained_in != self.precision:  # fp16 adds the loss scale's optimizer variables
+            raise SpeccError(f"{path}: this Keras run trained in {trained_in}; resume it with "
+                             f"--precision {trained_in}, not {self.precision}")
         assign_variables(self.model.variables, arrays, "model", path)
         assign_variables(self.optimizer.variables, arrays, "optimizer", path)
         self.epoch, self.step_in_epoch = meta["epoch"], meta["step_in_epoch"]

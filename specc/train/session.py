@@ -106,7 +106,7 @@ def _build_precision(options: RunOptions) -> AbstractContextManager[None]:
         return nullcontext()
     from specc.train.engine_keras import precision_policy, resolve_precision
 
-    return precision_policy(resolve_precision(options.precision))
+    return precision_policy(resolve_precision(options.precision, options.device))
 
 
 def environment(engine_env: dict[str, Any]) -> dict[str, Any]:
