@@ -14,6 +14,7 @@ from train_support import TINY_SPEC, write_image_folder
 
 from specc.cli import main
 from specc.train.checkpoint import read_checkpoint
+from specc.train.engine_torch import memory_format_of
 
 FOLDER_FILES = {"spec.yaml", "recipe.json", "environment.json", "metrics.jsonl", "metrics.csv",
                 "learning_curve.png", "result.json", "checkpoints", "build"}
@@ -66,6 +67,13 @@ def test_a_short_run_learns_and_fills_its_run_folder(
     assert "Time to 0.25 test accuracy (reference): epoch " in printed
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
+    reached = reference_milestone["epoch"]
+    assert reference_milestone["train_time_s"] == pytest.approx(
+        sum(row["epoch_time_s"] for row in rows[:reached]))
+    assert rows[reached - 1]["test_accuracy"] >= 0.25
+    assert all(row["test_accuracy"] < 0.25 for row in rows[: reached - 1])
+    assert result["training"]["train_time_s"] == pytest.approx(
+        sum(row["epoch_time_s"] for row in rows))
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]
     assert rows[-1]["test_accuracy"] == result["test_accuracy"]
     flops = json.loads((run / "recipe.json").read_text())["spec"]["flops_per_example"]
@@ -219,3 +227,22 @@ def test_bad_flags_are_usage_errors(tiny_spec: Path, capsys: pytest.CaptureFixtu
     capsys.readouterr()
     assert main(["train", str(tiny_spec), "--out", str(a_file)]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_compile_trains_and_is_recorded(tiny_spec: Path, images: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "runs"
+    code = main(["train", str(tiny_spec), "--data", str(images), "--out", str(out),
+                 "--epochs", "3", "--device", "cpu", "--compile"])
+    assert code == 0, capsys.readouterr().err
+    run = only_run(out)
+    assert json.loads((run / "environment.json").read_text())["compile"] is True
+    assert json.loads((run / "result.json").read_text())["test_accuracy"] >= 0.85
+
+
+def test_the_memory_format_is_read_from_the_weights() -> None:
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(4, 4, 1))
+    assert memory_format_of(model) == "contiguous"
+    assert memory_format_of(model.to(memory_format=torch.channels_last)) == "channels_last"
+    # a 1x1 kernel is laid out the same either way, so it cannot tell
+    assert memory_format_of(torch.nn.Conv2d(3, 4, 1)).startswith("not applicable")

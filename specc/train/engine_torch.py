@@ -282,6 +282,8 @@ class TorchTrainer(EpochLoop[EpochPlan]):
     def restore(self, payload_state: dict[str, Any]) -> None:
         self.model.load_state_dict(payload_state["model"])
         self.optimizer.load_state_dict(payload_state["optimizer"])
+        for group in self.optimizer.param_groups:  # the saved groups carry their own flag
+            group["fused"] = True
         if self.scaler is not None and payload_state["scaler"]:
             self.scaler.load_state_dict(payload_state["scaler"])
         self.epoch = int(payload_state["epoch"])
@@ -368,15 +370,16 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             "peak_flops": self.peak, "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
             "memory_format": memory_format_of(self.model),
-            "fused_optimizer": bool(self.optimizer.defaults.get("fused")),
+            "fused_optimizer": all(group.get("fused") for group in self.optimizer.param_groups),
         }
 
 
 def memory_format_of(model: nn.Module) -> str:
-    """How the model's 4-D weights lie in memory (what the kernels really see)."""
-    kernels = [p for p in model.parameters() if p.ndim == 4]
+    """How the model's 4-D weights lie in memory (what the kernels really see). A 1x1 kernel
+    is both contiguous and channels_last, so it tells nothing and is left out."""
+    kernels = [p for p in model.parameters() if p.ndim == 4 and p.shape[2:] != (1, 1)]
     if not kernels:
-        return "not applicable (no 4-D weights)"
+        return "not applicable (no spatial kernels)"
     if all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels):
         return "channels_last"
     return "contiguous" if all(p.is_contiguous() for p in kernels) else "mixed"
