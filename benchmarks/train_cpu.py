@@ -217,8 +217,9 @@ def keras_speed(data: Path, rounds: int, images: int = 10_240) -> None:
     with tempfile.TemporaryDirectory(prefix="specc-bench-") as folder:
         engine_model = build_checked(loaded, "keras", Path(folder)).model
         fit_model = build_checked(loaded, "keras", Path(folder)).model
-    run = RunFolder(Path(tempfile.mkdtemp(prefix="specc-bench-run-")))
-    context = EngineContext(loaded, recipe, dataset, run, RunOptions(backend="keras"),
+    run_folder = tempfile.TemporaryDirectory(prefix="specc-bench-run-")
+    context = EngineContext(loaded, recipe, dataset, RunFolder(Path(run_folder.name)),
+                            RunOptions(backend="keras", precision="fp32"),
                             EpochProgress(force_plain=True), mean, std)
     engine = KerasTrainer(context, engine_model, logits_layer)
 
@@ -263,6 +264,7 @@ def keras_speed(data: Path, rounds: int, images: int = 10_240) -> None:
         print(f"| {name} | {rate:,.0f} |")
     names = list(medians)
     print(f"specc / model.fit: {medians[names[0]] / medians[names[1]]:.3f}")
+    run_folder.cleanup()
 
 
 def main() -> None:

@@ -108,6 +108,10 @@ def training_summary(rows: list[dict], milestones: dict[str, float]) -> dict:
     """Totals over a run's epochs: time, throughput and FLOPs utilisation, and the time to
     each named accuracy. Throughput and utilisation leave out the first epoch when there are
     others (it includes cuDNN autotuning and `torch.compile`)."""
+    if not rows:
+        return {"epochs": 0, "train_time_s": 0.0, "eval_time_s": 0.0, "images_per_s": None,
+                "mfu": None, "best_test_accuracy": None, "best_epoch": None,
+                "time_to_accuracy": []}
     steady = rows[1:] or rows
     mfus = [row["mfu"] for row in steady if row.get("mfu") is not None]
     best = max(rows, key=lambda row: row["test_accuracy"])
@@ -124,6 +128,8 @@ def training_summary(rows: list[dict], milestones: dict[str, float]) -> dict:
 
 
 def describe_summary(summary: dict) -> list[str]:
+    if not summary["epochs"]:
+        return ["Training: no epoch finished"]
     mfu = f", model FLOPs utilisation {summary['mfu']:.1%}" if summary["mfu"] is not None else ""
     totals = (f"Training: {summary['epochs']} epochs, {_seconds(summary['train_time_s'])} "
               f"training + {_seconds(summary['eval_time_s'])} evaluation; "
