@@ -229,14 +229,16 @@ def test_bad_flags_are_usage_errors(tiny_spec: Path, capsys: pytest.CaptureFixtu
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
-def test_compile_trains_and_is_recorded(tiny_spec: Path, images: Path, tmp_path: Path,
+@pytest.mark.parametrize(("backend", "recorded"), [("torch", True), ("keras", "xla")])
+def test_compile_trains_and_is_recorded(backend: str, recorded: object, tiny_spec: Path,
+                                        images: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "runs"
-    code = main(["train", str(tiny_spec), "--data", str(images), "--out", str(out),
-                 "--epochs", "3", "--device", "cpu", "--compile"])
+    code = main(["train", str(tiny_spec), "--backend", backend, "--data", str(images),
+                 "--out", str(out), "--epochs", "3", "--device", "cpu", "--compile"])
     assert code == 0, capsys.readouterr().err
     run = only_run(out)
-    assert json.loads((run / "environment.json").read_text())["compile"] is True
+    assert json.loads((run / "environment.json").read_text())["compile"] == recorded
     assert json.loads((run / "result.json").read_text())["test_accuracy"] >= 0.85
 
 

@@ -64,8 +64,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, help="override the recipe's seed")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=None,
-                        help="default: bf16 autocast on a GPU that supports it, else fp32")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+                        help="PyTorch autocast or Keras mixed precision; default: bf16 on a GPU "
+                        "that supports it, else fp32")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the model (Keras: XLA-compile the training step)")
     parser.add_argument("--limit-train", type=_positive_int, metavar="N",
                         help="train on the first N training images only")
     parser.add_argument("--limit-test", type=_positive_int, metavar="N",

@@ -162,7 +162,9 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         self.correct = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.first_bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False)
         self.bad_value = tf.Variable(0.0, dtype=tf.float32, trainable=False)
-        self._train_step = tf.function(self._step_graph, reduce_retracing=True)
+        # --compile: XLA, Keras's counterpart of torch.compile (model.fit's jit_compile)
+        self._train_step = tf.function(self._step_graph, reduce_retracing=True,
+                                       jit_compile=ctx.options.compile)
         self._predict = tf.function(
             lambda x: tf.cast(self.logits(x, training=False), tf.float32), reduce_retracing=True)
         gpus = tf.config.list_physical_devices("GPU")
@@ -308,6 +310,7 @@ class KerasTrainer(EpochLoop[EpochPlan]):
             "backend": "keras", "keras": self.keras.__version__,
             "tensorflow": self.tf.__version__, "device": self.device_name,
             "precision": self.precision, "dtype_policy": self.model.dtype_policy.name,
+            "compile": "xla" if self.ctx.options.compile else False,
             "peak_flops": self.peak, "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
         }
