@@ -3,13 +3,14 @@ epoch loop."""
 
 from __future__ import annotations
 
+import random
 import signal
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from specc.train.run_folder import RunFolder
 from specc.train.schedule import Schedule
 
 Precision = Literal["fp32", "bf16", "fp16"]
+
+CHECKPOINT_FORMAT = 1
 
 # Dense peak throughput in TFLOP/s per GPU model: (bf16/fp16 tensor cores, fp32 as TF32).
 # Matched as substrings of the device name, most specific first.
@@ -170,6 +173,17 @@ def epoch_summary(row: dict) -> str:
     )
 
 
+def python_rng_state() -> list:
+    """Python's `random` state as plain lists, for a checkpoint."""
+    version, internal, gauss = random.getstate()
+    return [version, list(internal), gauss]
+
+
+def restore_python_rng(state: list) -> None:
+    version, internal, gauss = state
+    random.setstate((version, tuple(internal), gauss))
+
+
 Plan = TypeVar("Plan")
 
 
@@ -187,6 +201,7 @@ class EpochLoop(ABC, Generic[Plan]):
     step_in_epoch: int
     global_step: int
     last_row: dict | None  # the last finished epoch's metrics
+    precision: Precision
 
     @abstractmethod
     def epoch_plan(self) -> Plan:
@@ -208,6 +223,34 @@ class EpochLoop(ABC, Generic[Plan]):
 
     @abstractmethod
     def save(self) -> None: ...
+
+    def checkpoint_meta(self, backend: str) -> dict[str, Any]:
+        """What both engines' checkpoints record besides their framework's state."""
+        ctx = self.ctx
+        return {
+            "format": CHECKPOINT_FORMAT, "backend": backend,
+            "spec_sha256": ctx.loaded.sha256, "spec_name": ctx.loaded.spec.name,
+            "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+            "global_step": self.global_step, "scheduler": self.schedule.state(self.global_step),
+            "normalization": {"mean": [float(v) for v in ctx.mean],
+                              "std": [float(v) for v in ctx.std]},
+            "classes": list(ctx.data.classes),
+            "recipe": ctx.recipe.model_dump(mode="json"),
+            "precision": self.precision,
+            "last_row": self.last_row,
+        }
+
+    def check_same_spec(self, meta: dict[str, Any], path: object) -> None:
+        if meta["spec_sha256"] != self.ctx.loaded.sha256:
+            raise SpeccError(f"{path}: the checkpoint was made from another spec "
+                             f"({meta['spec_name']!r}); refusing to resume")
+
+    def restore_position(self, meta: dict[str, Any]) -> None:
+        """Where the checkpointed run stood: epoch, step, and the last epoch's metrics."""
+        self.epoch = int(meta["epoch"])
+        self.step_in_epoch = int(meta["step_in_epoch"])
+        self.global_step = int(meta["global_step"])
+        self.last_row = meta.get("last_row")
 
     def train(self, stop: StopRequest) -> Outcome:
         recipe, progress = self.ctx.recipe, self.ctx.progress

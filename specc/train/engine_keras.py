@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import platform
-import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,16 +23,17 @@ from specc.backends.quiet_keras import quiet_tensorflow
 from specc.errors import SpeccError
 from specc.train.checkpoint import read_checkpoint, write_checkpoint
 from specc.train.common import (
+    CHECKPOINT_FORMAT,
     DivergedError,
     EngineContext,
     EpochLoop,
     Precision,
     peak_flops,
+    python_rng_state,
+    restore_python_rng,
 )
 from specc.train.results import EvalResult, confusion_from_predictions
 from specc.train.schedule import Schedule
-
-CHECKPOINT_FORMAT = 1
 
 EpochPlan = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -217,21 +217,11 @@ class KerasTrainer(EpochLoop[EpochPlan]):
     def save(self) -> None:
         numpy_state = np.random.get_state(legacy=False)
         meta = {
-            "format": CHECKPOINT_FORMAT, "backend": "keras",
-            "spec_sha256": self.ctx.loaded.sha256, "spec_name": self.ctx.loaded.spec.name,
-            "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
-            "global_step": self.global_step, "scheduler": self.schedule.state(self.global_step),
+            **self.checkpoint_meta("keras"),
             "accumulators": {"loss_sum": float(self.loss_sum.numpy()),
                              "correct": int(self.correct.numpy())},
-            "normalization": {"mean": [float(v) for v in self.ctx.mean],
-                              "std": [float(v) for v in self.ctx.std]},
-            "classes": list(self.ctx.data.classes),
-            "recipe": self.ctx.recipe.model_dump(mode="json"),
-            "precision": self.precision,
-            "last_row": self.last_row,
             "rng": {"numpy_pos": int(numpy_state["state"]["pos"]),
-                    "python": [random.getstate()[0], list(random.getstate()[1]),
-                               random.getstate()[2]]},
+                    "python": python_rng_state()},
         }
         arrays = {f"model_{i}": np.asarray(v.numpy()) for i, v in enumerate(self.model.variables)}
         arrays.update({f"optimizer_{i}": np.asarray(v.numpy())
@@ -247,25 +237,20 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         if backend != "keras":
             raise SpeccError(f"{path}: a {backend} checkpoint, not a Keras one")
         arrays, meta = arrays_from_payload(payload, path)
-        if meta["spec_sha256"] != self.ctx.loaded.sha256:
-            raise SpeccError(f"{path}: the checkpoint was made from another spec "
-                             f"({meta['spec_name']!r}); refusing to resume")
+        self.check_same_spec(meta, path)
         trained_in = meta.get("precision", "fp32")
         if trained_in != self.precision:  # fp16 adds the loss scale's optimizer variables
             raise SpeccError(f"{path}: this Keras run trained in {trained_in}; resume it with "
                              f"--precision {trained_in}, not {self.precision}")
         assign_variables(self.model.variables, arrays, "model", path)
         assign_variables(self.optimizer.variables, arrays, "optimizer", path)
-        self.epoch, self.step_in_epoch = meta["epoch"], meta["step_in_epoch"]
-        self.global_step = meta["global_step"]
-        self.last_row = meta.get("last_row")
+        self.restore_position(meta)
         self.loss_sum.assign(meta["accumulators"]["loss_sum"])
         self.correct.assign(meta["accumulators"]["correct"])
         np.random.set_state({"bit_generator": "MT19937", "state": {
             "key": arrays["numpy_key"], "pos": meta["rng"]["numpy_pos"]},
             "has_gauss": 0, "gauss": 0.0})
-        version, internal, gauss = meta["rng"]["python"]
-        random.setstate((version, tuple(internal), gauss))
+        restore_python_rng(meta["rng"]["python"])
 
     # --- the steps ------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import platform
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,16 +22,17 @@ from torch import nn
 from specc.errors import SpeccError
 from specc.train.checkpoint import read_checkpoint, write_checkpoint
 from specc.train.common import (
+    CHECKPOINT_FORMAT,
     DivergedError,
     EngineContext,
     EpochLoop,
     Precision,
     peak_flops,
+    python_rng_state,
+    restore_python_rng,
 )
 from specc.train.results import EvalResult
 from specc.train.schedule import Schedule
-
-CHECKPOINT_FORMAT = 1
 
 
 def pick_device(requested: str) -> torch.device:
@@ -145,13 +145,8 @@ def rng_state() -> dict[str, Any]:
                   "pos": int(numpy_state["state"]["pos"]),
                   "has_gauss": int(numpy_state["has_gauss"]),
                   "gauss": float(numpy_state["gauss"])},
-        "python": list(_flatten_python_state(random.getstate())),
+        "python": python_rng_state(),
     }
-
-
-def _flatten_python_state(state: tuple) -> tuple:
-    version, internal, gauss = state
-    return (version, list(internal), gauss)
 
 
 def restore_rng(state: dict[str, Any]) -> None:
@@ -164,8 +159,7 @@ def restore_rng(state: dict[str, Any]) -> None:
         "state": {"key": numpy_state["key"].numpy().astype(np.uint32), "pos": numpy_state["pos"]},
         "has_gauss": numpy_state["has_gauss"], "gauss": numpy_state["gauss"],
     })
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
+    restore_python_rng(state["python"])
 
 
 def load_torch_checkpoint(path, device: torch.device) -> dict[str, Any]:
@@ -257,21 +251,11 @@ class TorchTrainer(EpochLoop[EpochPlan]):
 
     def state(self) -> dict[str, Any]:
         return {
-            "format": CHECKPOINT_FORMAT, "backend": "torch",
-            "spec_sha256": self.ctx.loaded.sha256, "spec_name": self.ctx.loaded.spec.name,
-            "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
-            "global_step": self.global_step,
+            **self.checkpoint_meta("torch"),
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.schedule.state(self.global_step),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "rng": rng_state(),
             "accumulators": {"loss_sum": self.loss_sum, "correct": self.correct},
-            "normalization": {"mean": [float(v) for v in self.ctx.mean],
-                              "std": [float(v) for v in self.ctx.std]},
-            "classes": list(self.ctx.data.classes),
-            "recipe": self.ctx.recipe.model_dump(mode="json"),
-            "precision": self.precision,
-            "last_row": self.last_row,
         }
 
     def save(self) -> None:
@@ -286,19 +270,14 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             group["fused"] = True
         if self.scaler is not None and payload_state["scaler"]:
             self.scaler.load_state_dict(payload_state["scaler"])
-        self.epoch = int(payload_state["epoch"])
-        self.step_in_epoch = int(payload_state["step_in_epoch"])
-        self.global_step = int(payload_state["global_step"])
-        self.last_row = payload_state.get("last_row")
+        self.restore_position(payload_state)
         self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
         self.correct.copy_(payload_state["accumulators"]["correct"])
         restore_rng(payload_state["rng"])
 
     def restore_from(self, path) -> None:
         state = load_torch_checkpoint(path, self.device)
-        if state["spec_sha256"] != self.ctx.loaded.sha256:
-            raise SpeccError(f"{path}: the checkpoint was made from another spec "
-                             f"({state['spec_name']!r}); refusing to resume")
+        self.check_same_spec(state, path)
         self.restore(state)
 
     # --- the steps ------------------------------------------------------------------------
