@@ -59,6 +59,15 @@ def resolve_precision(requested: Precision | None, device: str) -> Precision:
     return "fp32"
 
 
+def precision_of(model: Any) -> Precision:
+    """The precision a Keras model computes in, read from the dtype policy it was built under."""
+    for precision, policy in DTYPE_POLICIES.items():
+        if model.dtype_policy.name == policy:
+            return precision
+    raise SpeccError(f"the Keras model's dtype policy {model.dtype_policy.name!r} is none of "
+                     f"{sorted(DTYPE_POLICIES.values())}")
+
+
 @contextmanager
 def precision_policy(precision: Precision) -> Iterator[None]:
     """Layers built inside compute in `precision` with float32 variables; the process-wide
@@ -132,11 +141,7 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         import keras
         import tensorflow as tf
 
-        self.precision = resolve_precision(ctx.options.precision, ctx.options.device)
-        if model.dtype_policy.name != DTYPE_POLICIES[self.precision]:
-            raise SpeccError(f"the Keras model was built with dtype policy "
-                             f"{model.dtype_policy.name!r}, not {DTYPE_POLICIES[self.precision]!r} "
-                             f"for --precision {self.precision}")
+        self.precision = precision_of(model)
         if ctx.options.device == "cuda" and not tf.config.list_physical_devices("GPU"):
             raise SpeccError("--device cuda: TensorFlow sees no GPU")
         self.ctx, self.tf, self.keras = ctx, tf, keras
