@@ -137,10 +137,6 @@ def test_module_attribute_list_is_torchs() -> None:
 @pytest.mark.parametrize(
     ("layer", "input_shape", "expected"),
     [
-        ("{name: bn, type: BatchNormalization, center: false}", "[4, 4, 2]",
-         "layer 'bn' (BatchNormalization): the torch backend cannot express center=False"),
-        ("{name: norm, type: LayerNormalization, scale: false}", "[5]",
-         "layer 'norm' (LayerNormalization): the torch backend cannot express center=True with"),
         ("{name: train, type: Dense, units: 2}", "[5]",
          "layer 'train' (Dense): the torch backend cannot use this name"),
     ],

@@ -28,6 +28,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[int, ...]], tuple[int, ...], i
     ("Dense", {"units": 3, "use_bias": False}, [(5, 4)], (5, 3), 12, 0),
     ("BatchNormalization", {}, [(4, 4, 96)], (4, 4, 96), 2 * 96, 2 * 96),
     ("BatchNormalization", {"center": False}, [(10,)], (10,), 10, 20),
+    ("BatchNormalization", {"scale": False}, [(5, 5, 8)], (5, 5, 8), 8, 16),
     ("LayerNormalization", {}, [(64,)], (64,), 128, 0),
     ("LayerNormalization", {"scale": False}, [(3, 3, 8)], (3, 3, 8), 8, 0),
     ("Activation", {"activation": "softmax"}, [(10,)], (10,), 0, 0),

@@ -20,6 +20,7 @@ from specc.backends.convert import keras_to_torch
 from specc.backends.gate import build_checked
 from specc.backends.quiet_keras import quiet_tensorflow
 from specc.backends.torch_codegen import torch_emits
+from specc.layers.emit import channel_dim, torch_activation_parts
 from specc.spec.load import LoadedSpec
 
 TOLERANCE = 1e-4  # relative, float32
@@ -182,15 +183,13 @@ def _recorder(captured: dict[str, Any], name: str) -> Any:
 
 
 def _apply_activation(name: str, rank: int, tensor: Any) -> Any:
+    """Keras's activation `name` as the generated forward applies it (the same table)."""
     import torch
     from torch.nn import functional as F
 
-    dim = 1 if rank == 3 else -1
-    functions = {
-        "relu": torch.relu, "relu6": F.relu6, "leaky_relu": lambda t: F.leaky_relu(t, 0.2),
-        "elu": F.elu, "selu": torch.selu, "gelu": F.gelu, "sigmoid": torch.sigmoid,
-        "hard_sigmoid": F.hardsigmoid, "tanh": torch.tanh,
-        "softmax": lambda t: torch.softmax(t, dim=dim), "silu": F.silu, "swish": F.silu,
-        "softplus": F.softplus, "linear": lambda t: t,
-    }
-    return functions[name](tensor)
+    path, args, on_axis = torch_activation_parts(name)
+    if not path:
+        return tensor
+    owner, attribute = path.split(".")
+    function = getattr({"torch": torch, "F": F}[owner], attribute)
+    return function(tensor, *args, **({"dim": channel_dim(rank)} if on_axis else {}))

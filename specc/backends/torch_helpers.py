@@ -51,6 +51,16 @@ class StepsBatchNorm1d(nn.BatchNorm1d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.transpose(1, 2)).transpose(1, 2)
 ''',
+    "partial_affine": '''
+def partial_affine(norm: nn.Module, center: bool, scale: bool) -> nn.Module:
+    """Keras's BatchNormalization or LayerNormalization with only beta (center) or only gamma
+    (scale): torch's functional forms take gamma and beta separately, either None."""
+    if not scale:
+        norm.weight = None
+    if not center:
+        norm.bias = None
+    return norm
+''',
     "SeparableConv2d": '''
 class SeparableConv2d(nn.Module):
     """Keras's SeparableConv2D: a depthwise convolution, then a 1x1 one carrying the bias."""
