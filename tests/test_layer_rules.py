@@ -46,6 +46,16 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[int, ...]], tuple[int, ...], i
     ("ZeroPadding2D", {"padding": [[0, 1], [2, 3]]}, [(8, 8, 2)], (9, 13, 2), 0, 0),
     ("Add", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 8)], (4, 4, 8), 0, 0),
     ("Concatenate", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 3)], (4, 4, 11), 0, 0),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 1}, [(4, 5, 8), (2, 5, 8)], (6, 5, 8), 0, 0),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": -2}, [(4, 5, 8), (4, 1, 8)], (4, 6, 8), 0, 0),
+    ("Add", {"inputs": ["a", "b"]}, [(7, 7, 16), (1, 1, 16)], (7, 7, 16), 0, 0),
+    ("Add", {"inputs": ["a", "b", "c"]}, [(7, 1, 16), (1, 5, 1), (16,)], (7, 5, 16), 0, 0),
+    ("Subtract", {"inputs": ["a", "b"]}, [(3, 4), (3, 4)], (3, 4), 0, 0),
+    ("Multiply", {"inputs": ["a", "b"]}, [(14, 14, 96), (1, 1, 96)], (14, 14, 96), 0, 0),
+    ("Multiply", {"inputs": ["a", "b"]}, [(5,), (3, 1)], (3, 5), 0, 0),
+    ("Average", {"inputs": ["a", "b"]}, [(2, 2, 3), (2, 2, 3)], (2, 2, 3), 0, 0),
+    ("Maximum", {"inputs": ["a", "b"]}, [(2, 2, 3), (2, 1, 3)], (2, 2, 3), 0, 0),
+    ("Minimum", {"inputs": ["a", "b"]}, [(4,), (1,)], (4,), 0, 0),
 ]
 
 # (type, hyper-parameters, input shapes, argument at fault)
@@ -58,6 +68,11 @@ REFUSED: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str | None]] = [
     ("MaxPooling2D", {"pool_size": 4}, [(3, 3, 1)], "pool_size"),
     ("Reshape", {"target_shape": [5, -1]}, [(2, 2, 6)], "target_shape"),
     ("Add", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 3)], "inputs"),
+    ("Multiply", {"inputs": ["a", "b"]}, [(4, 4, 8), (2, 8)], "inputs"),
+    ("Subtract", {"inputs": ["a", "b", "c"]}, [(4,), (4,), (4,)], "inputs"),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 0}, [(4,), (4,)], "axis"),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 4}, [(4, 4, 2), (4, 4, 2)], "axis"),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 1}, [(4, 4, 2), (4, 3, 2)], "inputs"),
     ("ZeroPadding2D", {"padding": -1}, [(3, 3, 1)], "padding"),
 ]
 

@@ -125,19 +125,86 @@ class KerasReLU(nn.Module):
             y = y.clamp(0.0, self.max_value)
         return y - self.negative_slope * below
 ''',
-    "Add": '''
-class Add(nn.Module):
-    """Keras's Add: the element-wise sum of its inputs."""
+    "Merge": '''
+class Merge(nn.Module):
+    """Keras's element-wise merge layers: inputs broadcast as in Keras, a lower-rank input
+    gaining axes after the batch axis (moved to NCHW when the others are images)."""
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        rank = max(x.dim() for x in inputs)
+        return self._combine([self._aligned(x, rank) for x in inputs])
+
+    @staticmethod
+    def _aligned(x: torch.Tensor, rank: int) -> torch.Tensor:
+        if x.dim() == rank:
+            return x
+        while x.dim() < rank:
+            x = x.unsqueeze(1)
+        return x.movedim(-1, 1) if rank == 4 else x
+
+    def _combine(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+''',
+    "Add": '''
+class Add(Merge):
+    """Keras's Add: the element-wise sum of its inputs."""
+
+    def _combine(self, inputs: list[torch.Tensor]) -> torch.Tensor:
         total = inputs[0]
-        for tensor in inputs[1:]:
-            total = total + tensor
+        for x in inputs[1:]:
+            total = total + x
         return total
+''',
+    "Subtract": '''
+class Subtract(Merge):
+    """Keras's Subtract: the first input minus the second."""
+
+    def _combine(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        return inputs[0] - inputs[1]
+''',
+    "Multiply": '''
+class Multiply(Merge):
+    """Keras's Multiply: the element-wise product of its inputs."""
+
+    def _combine(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        product = inputs[0]
+        for x in inputs[1:]:
+            product = product * x
+        return product
+''',
+    "Average": '''
+class Average(Merge):
+    """Keras's Average: the sum of its inputs divided by their number."""
+
+    def _combine(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = total + x
+        return total / len(inputs)
+''',
+    "Maximum": '''
+class Maximum(Merge):
+    """Keras's Maximum: the element-wise maximum of its inputs."""
+
+    def _combine(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        result = inputs[0]
+        for x in inputs[1:]:
+            result = torch.maximum(result, x)
+        return result
+''',
+    "Minimum": '''
+class Minimum(Merge):
+    """Keras's Minimum: the element-wise minimum of its inputs."""
+
+    def _combine(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        result = inputs[0]
+        for x in inputs[1:]:
+            result = torch.minimum(result, x)
+        return result
 ''',
     "Concatenate": '''
 class Concatenate(nn.Module):
-    """Keras's Concatenate on the channel axis (dim 1 for NCHW images)."""
+    """Keras's Concatenate on one axis (Keras's channel axis is dim 1 for NCHW images)."""
 
     def __init__(self, dim: int) -> None:
         super().__init__()

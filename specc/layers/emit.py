@@ -161,6 +161,12 @@ def channel_dim(rank: int) -> int:
     return 1 if rank == 3 else -1
 
 
+def torch_dim(axis: int, rank: int) -> int:
+    """PyTorch's dim for the spec's axis `axis` (0-based, batch left out) of a rank-`rank`
+    tensor: images are NCHW, so (H, W, C) become dims (2, 3, 1); other ranks shift by one."""
+    return (2, 3, 1)[axis] if rank == 3 else axis + 1
+
+
 def torch_activation_parts(name: str) -> tuple[str, tuple[float, ...], bool]:
     """(function path such as "F.silu", extra positional arguments, takes the channel dim)."""
     function, _, args = _TORCH_ACTIVATIONS[name]
