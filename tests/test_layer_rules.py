@@ -30,6 +30,12 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[int, ...]], tuple[int, ...], i
     ("BatchNormalization", {"center": False}, [(10,)], (10,), 10, 20),
     ("BatchNormalization", {"scale": False}, [(5, 5, 8)], (5, 5, 8), 8, 16),
     ("LayerNormalization", {}, [(64,)], (64,), 128, 0),
+    ("Normalization", {}, [(224, 224, 3)], (224, 224, 3), 0, 2 * 3 + 1),
+    ("Normalization", {"axis": [1, 2]}, [(4, 5, 3)], (4, 5, 3), 0, 2 * 20 + 1),
+    ("Normalization", {"axis": None}, [(4, 5, 3)], (4, 5, 3), 0, 2 * 1 + 1),
+    ("Normalization", {"mean": [0.5, 0.4, 0.3], "variance": [0.1, 0.2, 0.3]}, [(8, 8, 3)], (8, 8, 3), 0, 0),
+    ("Rescaling", {"scale": 0.00392156862745098}, [(32, 32, 3)], (32, 32, 3), 0, 0),
+    ("Rescaling", {"scale": [1.0, 2.0, 3.0], "offset": -1.0}, [(32, 32, 3)], (32, 32, 3), 0, 0),
     ("LayerNormalization", {"scale": False}, [(3, 3, 8)], (3, 3, 8), 8, 0),
     ("Activation", {"activation": "softmax"}, [(10,)], (10,), 0, 0),
     ("ReLU", {"max_value": 6.0}, [(2, 2, 3)], (2, 2, 3), 0, 0),
@@ -74,6 +80,10 @@ REFUSED: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str | None]] = [
     ("Concatenate", {"inputs": ["a", "b"], "axis": 4}, [(4, 4, 2), (4, 4, 2)], "axis"),
     ("Concatenate", {"inputs": ["a", "b"], "axis": 1}, [(4, 4, 2), (4, 3, 2)], "inputs"),
     ("ZeroPadding2D", {"padding": -1}, [(3, 3, 1)], "padding"),
+    ("Rescaling", {"scale": [1.0, 2.0]}, [(4, 4, 3)], "scale"),
+    ("Normalization", {"axis": 0}, [(4, 4, 3)], "axis"),
+    ("Normalization", {"axis": 4}, [(4, 4, 3)], "axis"),
+    ("Normalization", {"mean": [0.0, 1.0], "variance": [1.0, 1.0]}, [(4, 4, 3)], "mean"),
 ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from specc.backends.convert import keras_to_torch
+from specc.backends.convert import finalize_keras_state, keras_to_torch
 from specc.backends.gate import build_checked
 from specc.backends.quiet_keras import quiet_tensorflow
 from specc.backends.torch_codegen import torch_emits
@@ -70,19 +70,21 @@ class ParityResult:
 
 
 def randomise_keras_weights(keras_model: Any, seed: int) -> None:
-    """Random biases, betas, gammas and moving statistics; kernels keep Keras's initialiser."""
+    """Random biases, betas, gammas and statistics (BatchNormalization's moving ones,
+    Normalization's adapted ones); kernels keep Keras's initialiser."""
     rng = np.random.default_rng(seed)
     for layer in keras_model.layers:
         for variable in layer.weights:
             short = str(variable.path).rsplit("/", 1)[-1]
             shape = tuple(int(d) for d in variable.shape)
-            if short in ("bias", "beta", "moving_mean"):
+            if short in ("bias", "beta", "moving_mean", "mean"):
                 values = rng.normal(0.0, 0.2, shape)
-            elif short in ("gamma", "moving_variance"):
+            elif short in ("gamma", "moving_variance", "variance"):
                 values = rng.uniform(0.5, 1.5, shape)
             else:
                 continue
             variable.assign(values.astype(np.float32))
+    finalize_keras_state(keras_model)
 
 
 def run_parity(

@@ -61,6 +61,70 @@ def partial_affine(norm: nn.Module, center: bool, scale: bool) -> nn.Module:
         norm.bias = None
     return norm
 ''',
+    "keras_constant": '''
+def keras_constant(values: float | tuple[float, ...], shape: tuple[int, ...]) -> torch.Tensor:
+    """A constant of Keras's layer, reshaped to broadcast (batch axis first, channels-last)."""
+    return torch.tensor(values, dtype=torch.float32).reshape(shape)
+
+
+def to_nchw(constant: torch.Tensor) -> torch.Tensor:
+    """A channels-last broadcast shape (1, H, W, C) as NCHW's (1, C, H, W)."""
+    return constant.permute(0, 3, 1, 2) if constant.dim() == 4 else constant
+''',
+    "Rescaling": '''
+class Rescaling(nn.Module):
+    """Keras's Rescaling: x * scale + offset, each a scalar or one value per channel."""
+
+    def __init__(
+        self,
+        scale: float | tuple[float, ...],
+        offset: float | tuple[float, ...] = 0.0,
+        channels_first: bool = False,
+    ) -> None:
+        super().__init__()
+        per_channel = (-1, 1, 1) if channels_first else (-1,)
+        self.scale = nn.Buffer(keras_constant(scale, per_channel if isinstance(scale, tuple) else ()),
+                               persistent=False)
+        self.offset = nn.Buffer(
+            keras_constant(offset, per_channel if isinstance(offset, tuple) else ()), persistent=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.offset
+''',
+    "Normalization": '''
+class Normalization(nn.Module):
+    """Keras's Normalization: (x - mean) / max(sqrt(variance), 1e-7), or the inverse.
+
+    Given mean and variance are constants; without them the layer holds Keras's adapted
+    state (mean, variance, count) as buffers, loaded with the Keras weights.
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        mean: float | tuple[float, ...] | None = None,
+        variance: float | tuple[float, ...] | None = None,
+        state_shape: tuple[int, ...] = (),
+        invert: bool = False,
+    ) -> None:
+        super().__init__()
+        self.shape = shape
+        self.invert = invert
+        if mean is None or variance is None:
+            self.mean = nn.Buffer(torch.zeros(state_shape))
+            self.variance = nn.Buffer(torch.ones(state_shape))
+            self.count = nn.Buffer(torch.zeros((), dtype=torch.int64))
+        else:
+            size = (-1,) if isinstance(mean, tuple) else ()
+            self.mean = nn.Buffer(keras_constant(mean, size), persistent=False)
+            self.variance = nn.Buffer(keras_constant(variance, size), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = to_nchw(self.mean.reshape(self.shape))
+        std = to_nchw(self.variance.reshape(self.shape)).sqrt().clamp_min(1e-7)
+        return mean + x * std if self.invert else (x - mean) / std
+''',
     "SeparableConv2d": '''
 class SeparableConv2d(nn.Module):
     """Keras's SeparableConv2D: a depthwise convolution, then a 1x1 one carrying the bias."""
