@@ -125,6 +125,35 @@ class Normalization(nn.Module):
         std = to_nchw(self.variance.reshape(self.shape)).sqrt().clamp_min(1e-7)
         return mean + x * std if self.invert else (x - mean) / std
 ''',
+    "NoiseShapeDropout": '''
+class NoiseShapeDropout(nn.Module):
+    """Keras's Dropout with noise_shape: one keep-or-drop per cell of that shape, broadcast
+    over the input (None: the input's size), kept values scaled by 1 / (1 - rate)."""
+
+    def __init__(self, rate: float, noise_shape: tuple[int | None, ...]) -> None:
+        super().__init__()
+        self.rate = rate
+        self.noise_shape = noise_shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0.0:
+            return x
+        shape = [size if noise is None else noise for noise, size in zip(self.noise_shape, x.shape)]
+        keep = torch.rand(shape, device=x.device) >= self.rate
+        return x * keep.to(x.dtype) / (1.0 - self.rate)
+''',
+    "Crop2d": '''
+class Crop2d(nn.Module):
+    """Keras's Cropping2D: drop rows from the top and bottom, columns from the left and right."""
+
+    def __init__(self, top: int, bottom: int, left: int, right: int) -> None:
+        super().__init__()
+        self.top, self.bottom, self.left, self.right = top, bottom, left, right
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        return x[..., self.top:height - self.bottom, self.left:width - self.right]
+''',
     "SeparableConv2d": '''
 class SeparableConv2d(nn.Module):
     """Keras's SeparableConv2D: a depthwise convolution, then a 1x1 one carrying the bias."""

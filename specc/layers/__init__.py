@@ -8,6 +8,7 @@ from specc.layers import (  # noqa: F401  (each import registers its layer types
     activation,
     batch_normalization,
     conv2d,
+    cropping2d,
     dense,
     depthwise_conv2d,
     dropout,
