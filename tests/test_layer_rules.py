@@ -29,6 +29,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[int, ...]], tuple[int, ...], i
     ("BatchNormalization", {}, [(4, 4, 96)], (4, 4, 96), 2 * 96, 2 * 96),
     ("BatchNormalization", {"center": False}, [(10,)], (10,), 10, 20),
     ("BatchNormalization", {"scale": False}, [(5, 5, 8)], (5, 5, 8), 8, 16),
+    ("BatchNormalization", {"trainable": False}, [(5, 5, 8)], (5, 5, 8), 0, 32),
     ("LayerNormalization", {}, [(64,)], (64,), 128, 0),
     ("Normalization", {}, [(224, 224, 3)], (224, 224, 3), 0, 2 * 3 + 1),
     ("Normalization", {"axis": [1, 2]}, [(4, 5, 3)], (4, 5, 3), 0, 2 * 20 + 1),
@@ -118,7 +119,7 @@ def test_rules_match_hand_computed_values(
 ) -> None:
     layer = _build(type_name, arguments)
     assert layer.output_shape(inputs) == shape
-    params = layer.param_count(inputs)
+    params = layer.counted_params(inputs)
     assert (params.trainable, params.non_trainable) == (trainable, non_trainable)
     assert eval(params.formula, {"__builtins__": {}}) == params.total  # the arithmetic shown adds up
     assert layer.flops(inputs, shape) >= 0

@@ -20,7 +20,8 @@ from specc.layers import LAYER_TYPES
 from specc.layers.base import LayerExample
 from specc.spec.load import LoadedSpec
 
-WIRING = {"type", "name", "inputs", "expect"}
+# Wiring, and the base Layer's own keyword arguments (Keras's `trainable`).
+WIRING = {"type", "name", "inputs", "expect", "trainable"}
 
 
 @pytest.mark.parametrize("type_name", sorted(LAYER_TYPES))

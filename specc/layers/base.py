@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specc.errors import LayerError
 from specc.layers.emit import TorchEmit, UnsupportedByBackend, call, ident
-from specc.spec.types import Count, Identifier, Shape, StrictInt
+from specc.spec.types import Count, Identifier, Shape, StrictBool, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
@@ -78,6 +78,11 @@ class Layer(BaseModel):
         "(or the model input for the first layer).",
     )
     expect: LayerExpect | None = None
+    trainable: StrictBool = Field(
+        default=True,
+        description="false freezes the layer: its weights count as non-trainable, training "
+        "leaves them unchanged, and a BatchNormalization runs in inference mode (as in Keras 3).",
+    )
 
     # How many inputs the layer takes: 1 for most, None for merge layers taking any number.
     arity: ClassVar[int | None] = 1
@@ -98,6 +103,16 @@ class Layer(BaseModel):
 
     def param_count(self, input_shapes: Sequence[Shape]) -> ParamCount:
         return NO_PARAMS
+
+    def counted_params(self, input_shapes: Sequence[Shape]) -> ParamCount:
+        """`param_count`, with every weight non-trainable when the layer is frozen."""
+        params = self.param_count(input_shapes)
+        if self.trainable:
+            return params
+        return ParamCount(non_trainable=params.total, formula=params.formula)
+
+    # Keras 3 runs a frozen layer of this type in inference mode (BatchNormalization).
+    frozen_runs_in_inference: ClassVar[bool] = False
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         """Floating-point operations for one example; a multiply-add counts as 2."""

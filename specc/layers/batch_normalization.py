@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 class BatchNormalization(BaseNormalization):
     type: Literal["BatchNormalization"]
     momentum: FiniteFloat = Field(default=0.99, ge=0.0, le=1.0)
+
+    frozen_runs_in_inference: ClassVar[bool] = True
 
     def param_count(self, input_shapes: Sequence[Shape]) -> ParamCount:
         channels = input_shapes[0][-1]
@@ -65,4 +67,5 @@ class BatchNormalization(BaseNormalization):
             LayerExample({"scale": False}, input_shape=(5,)),
             LayerExample({"center": False}, input_shape=(3, 4)),
             LayerExample({}, input_shape=(5, 3)),
+            LayerExample({"trainable": False}),
         )

@@ -82,4 +82,5 @@ class Conv2D(BaseConv):
             LayerExample({"filters": 6, "kernel_size": 1, "groups": 2}, input_shape=(5, 5, 4)),
             LayerExample({"filters": 4, "kernel_size": 2, "kernel_initializer": "he_normal",
                           "bias_initializer": "ones", "activation": "tanh"}),
+            LayerExample({"filters": 4, "kernel_size": 3, "trainable": False}),
         )
