@@ -52,8 +52,8 @@ def test_torch_training_leaves_frozen_layers_unchanged(tmp_path: Path) -> None:
                                           torch.tensor([0, 1] * 4)).backward()
         optimizer.step()
     after = model.state_dict()
-    for name in before:
-        changed = not torch.equal(before[name], after[name])
+    for name, value in before.items():
+        changed = not torch.equal(value, after[name])
         assert changed == name.startswith("head."), name
 
 
