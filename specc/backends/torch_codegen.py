@@ -19,13 +19,16 @@ from specc.backends.source import (
 from specc.backends.torch_helpers import HELPERS, INITIALIZERS
 from specc.graph import LayerInfo
 from specc.layers.emit import (
+    Code,
     InitCall,
     TorchEmit,
     UnsupportedByBackend,
+    call,
     ident,
     lit,
     torch_activation_call,
 )
+from specc.layers.initializers import torch_initializer
 from specc.spec.load import LoadedSpec
 
 # nn.Module's own attributes: a submodule named like one of them would be shadowed.
@@ -155,14 +158,16 @@ def _forward_line(info: LayerInfo, emit: TorchEmit, variables: dict[str, str]) -
 def _initialiser_lines(layer_name: str, calls: tuple[InitCall, ...]) -> list[str]:
     lines = []
     for init in calls:
-        function, takes_fan_in, takes_fan_out = INITIALIZERS[init.initializer]
         parameter = ".".join(ident(part) for part in init.parameter.split("."))
-        arguments = [f"self.{ident(layer_name)}.{parameter}"]
-        if takes_fan_in:
-            arguments.append(f"fan_in={lit(init.fan_in)}")
-        if takes_fan_out:
-            arguments.append(f"fan_out={lit(init.fan_out)}")
-        lines.append(f"{function}({', '.join(arguments)})")
+        target = Code(f"self.{ident(layer_name)}.{parameter}")
+        if isinstance(init.initializer, str):
+            function, takes_fan_in, takes_fan_out = INITIALIZERS[init.initializer]
+            fans = {"fan_in": init.fan_in} if takes_fan_in else {}
+            fans |= {"fan_out": init.fan_out} if takes_fan_out else {}
+            lines.append(call(function, target, **fans))
+        else:
+            function, arguments = torch_initializer(init.initializer, init.fan_in, init.fan_out)
+            lines.append(call(function, target, **arguments))
     return lines
 
 

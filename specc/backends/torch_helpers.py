@@ -318,6 +318,11 @@ def glorot_normal_(tensor: torch.Tensor, fan_in: int, fan_out: int) -> None:
     std = math.sqrt(2.0 / (fan_in + fan_out)) / 0.87962566103423978
     nn.init.trunc_normal_(tensor, 0.0, std, -2.0 * std, 2.0 * std)
 ''',
+    "truncated_normal_": '''
+def truncated_normal_(tensor: torch.Tensor, stddev: float, mean: float = 0.0) -> None:
+    """Keras's truncated normal: N(mean, stddev) redrawn beyond 2 stddev of the mean."""
+    nn.init.trunc_normal_(tensor, mean, stddev, mean - 2.0 * stddev, mean + 2.0 * stddev)
+''',
     "he_uniform_": '''
 def he_uniform_(tensor: torch.Tensor, fan_in: int) -> None:
     """Keras's he_uniform: U(-limit, limit), limit = sqrt(6 / fan_in)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from specc.errors import LayerError
-from specc.layers.emit import TorchEmit, UnsupportedByBackend, call, ident
+from specc.layers.emit import Code, TorchEmit, UnsupportedByBackend, call, ident
 from specc.spec.types import Count, Identifier, Shape, StrictBool, StrictInt
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class Layer(BaseModel):
         values = self.hyper_parameters()
         positional = [values.pop(argument) for argument in self.keras_positional]
         keywords = {
-            argument: value
+            argument: _keras_value(value)
             for argument, value in values.items()
             if not _is_default(value, type(self).model_fields[argument].default)
         }
@@ -176,6 +176,14 @@ def elements(shape: Iterable[int]) -> int:
     for dim in shape:
         count *= dim
     return count
+
+
+def _keras_value(value: object) -> object:
+    """An initializer with arguments as Keras's constructor; anything else as it is."""
+    if isinstance(value, dict) and "class_name" in value:
+        arguments = {key: item for key, item in value.items() if key != "class_name"}
+        return Code(call(f"keras.initializers.{ident(value['class_name'])}", **arguments))
+    return value
 
 
 def _is_default(value: object, default: object) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from specc.errors import SpeccError
 
@@ -86,7 +86,7 @@ class InitCall:
     """Keras's initialiser for one torch parameter, with the fans Keras computes."""
 
     parameter: str  # path below the layer's module, e.g. "weight" or "depthwise.weight"
-    initializer: str  # Keras's name, e.g. "glorot_uniform"
+    initializer: Any  # Keras's name ("glorot_uniform") or a config (specc.layers.initializers)
     fan_in: int = 0
     fan_out: int = 0
 
