@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specc.errors import LayerError
 from specc.layers.emit import Code, TorchEmit, UnsupportedByBackend, call, ident
-from specc.spec.types import Count, Identifier, Shape, StrictBool, StrictInt
+from specc.spec.types import Count, Identifier, IntPair, Shape, StrictBool, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
@@ -141,6 +141,39 @@ class Layer(BaseModel):
         """This layer's PyTorch form, given its inferred input and output shapes."""
         raise UnsupportedByBackend(f"no PyTorch form is defined for {self.type}")
 
+    # --- import: reading a Keras layer's get_config() ---
+
+    # Keras config keys this type reads beyond its spec fields (e.g. BatchNormalization's axis).
+    keras_config_read: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_keras_config(
+        cls, config: dict[str, Any], input_shapes: Sequence[Shape]
+    ) -> dict[str, Any]:
+        """This type's spec arguments from a Keras layer's `get_config()`.
+
+        The importer checks that every other key holds Keras's default, so an argument specc
+        does not model (a regularizer, channels_first) is refused rather than dropped.
+        """
+        from specc.layers.initializers import initializer_from_keras
+
+        arguments = {}
+        for name, field in cls.model_fields.items():
+            if name not in config or name in ("type", "name", "inputs", "expect", "trainable"):
+                continue
+            value = _plain_value(config[name])
+            if name.endswith("_initializer"):
+                value = initializer_from_keras(name, value)
+            elif name == "activation" and value == "linear" and field.default is None:
+                value = None  # Keras writes its default, no activation, as "linear"
+            elif _takes_floats_only(field.annotation):
+                value = _as_floats(value)
+            elif field.annotation == IntPair and isinstance(value, list) and len(set(value)) == 1:
+                value = value[0]  # kernel_size: 3, as people write it
+            if not _is_default(value, field.default):
+                arguments[name] = value
+        return arguments
+
     @classmethod
     def examples(cls) -> tuple[LayerExample, ...]:
         """Small configurations covering each variant; every backend is tested on them."""
@@ -176,6 +209,29 @@ def elements(shape: Iterable[int]) -> int:
     for dim in shape:
         count *= dim
     return count
+
+
+def _plain_value(value: Any) -> Any:
+    """numpy scalars and arrays in a Keras config as Python numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain_value(item) for item in value]
+    return value
+
+
+def _takes_floats_only(annotation: Any) -> bool:
+    text = repr(annotation)
+    return "float" in text and "int" not in text.replace("inf_nan", "")
+
+
+def _as_floats(value: Any) -> Any:
+    """Keras accepts `offset=-1` where the spec language asks for a float: -1.0."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, list):
+        return [_as_floats(item) for item in value]
+    return value
 
 
 def _keras_value(value: object) -> object:

@@ -93,3 +93,31 @@ def torch_initializer(
     if isinstance(initializer, Constant):
         return "nn.init.constant_", {"val": initializer.value}
     return "nn.init.orthogonal_", {"gain": initializer.gain}
+
+
+# Keras's initializer classes that have a name in the spec language (their config: a seed).
+_NAMED = {
+    "GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
+    "HeUniform": "he_uniform", "HeNormal": "he_normal",
+    "LecunUniform": "lecun_uniform", "LecunNormal": "lecun_normal",
+    "Zeros": "zeros", "Ones": "ones",
+}
+
+
+def initializer_from_keras(argument: str, value: Any) -> Any:
+    """The spec's form of a serialised Keras initializer (a seed is dropped: specc seeds runs)."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict) or "class_name" not in value:
+        raise ValueError(f"`{argument}`: cannot read the initializer {value!r}")
+    class_name = value["class_name"]
+    config = dict(value.get("config") or {})
+    config.pop("seed", None)
+    for axes in ("input_axes", "output_axes"):  # Keras's own fan axes: None is compute_fans
+        if config.pop(axes, None) is not None:
+            raise ValueError(f"`{argument}`: {class_name} with `{axes}` is not supported by specc")
+    if class_name in _NAMED and not config:
+        return _NAMED[class_name]
+    if class_name not in {cls.__name__ for cls in CONFIG_TYPES}:
+        raise ValueError(f"`{argument}`: the initializer {class_name} is not supported by specc")
+    return {"class_name": class_name, **config}

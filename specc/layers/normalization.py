@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from pydantic import Field
 
+from specc.errors import LayerError
 from specc.layers.base import Layer, elements
 from specc.spec.types import FiniteFloat, Shape, StrictBool
 
@@ -19,6 +21,20 @@ class BaseNormalization(Layer):
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return self.single_input(input_shapes)
+
+    keras_config_read: ClassVar[tuple[str, ...]] = ("axis",)
+
+    @classmethod
+    def from_keras_config(
+        cls, config: dict[str, Any], input_shapes: Sequence[Shape]
+    ) -> dict[str, Any]:
+        axis = config.get("axis", -1)
+        axes = axis if isinstance(axis, list | tuple) else [axis]
+        rank = len(input_shapes[0]) + 1
+        if [a % rank for a in axes] != [rank - 1]:
+            raise LayerError(f"normalises axis {axis}; specc's {cls.type_name()} normalises the "
+                             "last axis only", field="axis")
+        return super().from_keras_config(config, input_shapes)
 
     def affine_params(self, channels: int) -> int:
         return channels * (int(self.center) + int(self.scale))
