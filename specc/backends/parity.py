@@ -89,14 +89,21 @@ def randomise_keras_weights(keras_model: Any, seed: int) -> None:
 
 def run_parity(
     loaded: LoadedSpec, out_dir: Path, *, batch_size: int = 2, seed: int = 0,
-    tolerance: float = TOLERANCE,
+    tolerance: float = TOLERANCE, weights: dict[str, np.ndarray] | None = None,
+    weights_source: str = "weights",
 ) -> ParityResult:
+    """Parity with random biases and statistics, or with `weights` (a spec weights file's)."""
     quiet_tensorflow()
     import keras
 
     keras_model = build_checked(loaded, "keras", out_dir).model
     torch_model = build_checked(loaded, "torch", out_dir).model
-    randomise_keras_weights(keras_model, seed)
+    if weights is None:
+        randomise_keras_weights(keras_model, seed)
+    else:
+        from specc.backends.weights import load_into_keras
+
+        load_into_keras(keras_model, loaded, weights, weights_source)
     keras_to_torch(keras_model, torch_model, loaded)
 
     rng = np.random.default_rng(seed)

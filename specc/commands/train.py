@@ -47,7 +47,7 @@ def _seed(text: str) -> int:
 
 
 RECIPE_FLAGS = ("epochs", "batch_size", "lr", "seed")
-RUN_FLAGS = ("backend", "limit_train", "limit_test")
+RUN_FLAGS = ("backend", "limit_train", "limit_test", "weights")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "are looked up; on a CPU MFU is n/a without this)")
     parser.add_argument("--out", type=Path, default=Path("runs"),
                         help="parent folder of run folders (default runs/)")
+    parser.add_argument("--weights", metavar="WEIGHTS.safetensors",
+                        help="start from these weights (from `specc import keras --weights`): "
+                        "fine-tuning; frozen layers stay frozen")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue the run in RUN_DIR from its last checkpoint")
 
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(
         backend=args.backend or "torch", device=args.device, precision=args.precision,
         compile=args.compile, limit_train=args.limit_train, limit_test=args.limit_test,
-        peak_tflops=args.peak_tflops,
+        peak_tflops=args.peak_tflops, weights=args.weights,
     )
     overrides = {name: getattr(args, name) for name in RECIPE_FLAGS
                  if getattr(args, name) is not None}

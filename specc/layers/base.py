@@ -93,8 +93,14 @@ class Layer(BaseModel):
         return name
 
     def hyper_parameters(self) -> dict[str, Any]:
-        """The Keras arguments of this layer (everything but graph wiring and expectations)."""
-        return self.model_dump(exclude={"type", "name", "inputs", "expect"})
+        """The Keras arguments of this layer (everything but graph wiring and expectations);
+        an initializer with arguments as `{class_name, ...}` with its non-default ones."""
+        values = self.model_dump(exclude={"type", "name", "inputs", "expect"})
+        for name in values:
+            value = getattr(self, name)
+            if isinstance(value, BaseModel) and hasattr(value, "keras_arguments"):
+                values[name] = {"class_name": value.class_name, **value.keras_arguments()}
+        return values
 
     # --- inference rules: pure functions of the input shapes (batch dimension left out) ---
 

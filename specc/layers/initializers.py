@@ -118,6 +118,8 @@ def initializer_from_keras(argument: str, value: Any) -> Any:
             raise ValueError(f"`{argument}`: {class_name} with `{axes}` is not supported by specc")
     if class_name in _NAMED and not config:
         return _NAMED[class_name]
-    if class_name not in {cls.__name__ for cls in CONFIG_TYPES}:
+    types = {cls.__name__: cls for cls in CONFIG_TYPES}
+    if class_name not in types:
         raise ValueError(f"`{argument}`: the initializer {class_name} is not supported by specc")
-    return {"class_name": class_name, **config}
+    initializer = types[class_name].model_validate({"class_name": class_name, **config})
+    return {"class_name": class_name, **initializer.keras_arguments()}  # defaults left out

@@ -61,6 +61,7 @@ class RunOptions:
     limit_test: int | None = None
     peak_tflops: float | None = None
     nan_check_every: int = 50
+    weights: str | None = None  # a spec weights file (safetensors) to start from
 
 
 @dataclass

@@ -95,10 +95,17 @@ def build_model(loaded: LoadedSpec, options: RunOptions, out_dir: Path | None) -
     with tempfile.TemporaryDirectory(prefix="specc-build-") as folder, \
             _build_precision(options):
         try:
-            return build_checked(loaded, options.backend, out_dir or Path(folder)).model
+            model = build_checked(loaded, options.backend, out_dir or Path(folder)).model
         except GateError as error:
             print(error.report, file=sys.stderr)
             raise
+    if options.weights:  # fine-tuning: start from these weights (frozen layers stay frozen)
+        from specc.backends import weights
+
+        arrays = weights.read_weights(options.weights)
+        load = weights.load_into_torch if options.backend == "torch" else weights.load_into_keras
+        load(model, loaded, arrays, options.weights)
+    return model
 
 
 def _build_precision(options: RunOptions) -> AbstractContextManager[None]:
@@ -139,7 +146,8 @@ def train(request: TrainRequest) -> int:
         recipe = TrainRecipe.model_validate(recorded["recipe"])
         options = RunOptions(**{**recorded["options"], "device": options.device,
                                 "precision": options.precision or recorded["options"]["precision"],
-                                "compile": options.compile or recorded["options"]["compile"]})
+                                "compile": options.compile or recorded["options"]["compile"],
+                                "weights": None})  # the checkpoint holds the weights
         data_source = request.data or recorded["data"]["source"]
     else:
         recipe = resolve_recipe(loaded, request.overrides)
