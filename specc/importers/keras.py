@@ -302,7 +302,13 @@ class _Flattener:
 
 def import_keras_model(source: str, input_shape: tuple[int, ...] | None = None) -> ImportedModel:
     """The spec text and weights for the Keras model MODEL names."""
-    model = _with_input_shape(load_keras_model(source), input_shape, source)
+    return import_model_object(load_keras_model(source), source, input_shape)
+
+
+def import_model_object(model: Any, source: str,
+                        input_shape: tuple[int, ...] | None = None) -> ImportedModel:
+    """The spec text and weights for a Keras model in memory; `source` names it in messages."""
+    model = _with_input_shape(model, input_shape, source)
     if len(model.outputs) != 1:
         raise SpeccError(f"{source}: the model has {len(model.outputs)} outputs; a spec has one")
     flattener = _Flattener(source)
@@ -380,5 +386,5 @@ def save_weights(path: Path, weights: dict[str, np.ndarray]) -> None:
         raise
 
 
-__all__ = ["HELP", "ImportedModel", "add_arguments", "import_keras_model", "load_keras_model",
-           "run", "save_weights"]
+__all__ = ["HELP", "ImportedModel", "add_arguments", "import_keras_model", "import_model_object",
+           "load_keras_model", "run", "save_weights"]
