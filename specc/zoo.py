@@ -101,8 +101,9 @@ def run_zoo_model(name: str, out_dir: Path | None = None, seed: int = 0) -> ZooR
 
 
 def table(results: list[ZooResult]) -> str:
-    rows = ["| model | layers | parameters | import + validate | PyTorch build + gate | "
-            "worst relative difference |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    header = ("| model | layers | parameters | import + validate | PyTorch build + gate | "
+              "worst relative difference |")
+    rows = [header, "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for result in results:
         verdict = "" if result.passed else " (FAILS)"
         rows.append(f"| {result.model} | {result.layers} | {result.params:,} | "
