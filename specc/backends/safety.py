@@ -31,7 +31,7 @@ _TORCH_NAMES = _words("""
     leaky_relu elu selu gelu sigmoid hardsigmoid tanh softmax silu softplus stride padding
     dilation groups bias eps momentum affine elementwise_affine dim value fan_in fan_out
     count_include_pad kernel_size max_value negative_slope threshold depth_multiplier weight
-    depthwise pointwise normal_ uniform_ constant_ orthogonal_ std a b val gain stddev mean module requires_grad_ train eval mode bool Hardswish hardswish Mish mish LogSoftmax log_softmax
+    depthwise pointwise Upsample scale_factor align_corners normal_ uniform_ constant_ orthogonal_ std a b val gain stddev mean module requires_grad_ train eval mode bool Hardswish hardswish Mish mish LogSoftmax log_softmax
 """)
 
 _KERAS_NAMES = _words("keras layers Input Model build_model inputs x shape name")

@@ -154,6 +154,32 @@ class Crop2d(nn.Module):
         height, width = x.shape[-2:]
         return x[..., self.top:height - self.bottom, self.left:width - self.right]
 ''',
+    "KerasConvTranspose2d": '''
+class KerasConvTranspose2d(nn.ConvTranspose2d):
+    """Keras's Conv2DTranspose: the full transposed convolution, then TensorFlow's window of
+    it (from `start`, `output_size` long, zeros past its end), then the bias."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        output_size: tuple[int, int],
+        start: tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, bias=bias)
+        self.output_size = output_size
+        self.start = start
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        full = F.conv_transpose2d(x, self.weight, None, self.stride)
+        (height, width), (top, left) = self.output_size, self.start
+        kept = full[..., top:top + height, left:left + width]
+        kept = F.pad(kept, (0, width - kept.shape[-1], 0, height - kept.shape[-2]))
+        return kept if self.bias is None else kept + self.bias.view(-1, 1, 1)
+''',
     "SeparableConv2d": '''
 class SeparableConv2d(nn.Module):
     """Keras's SeparableConv2D: a depthwise convolution, then a 1x1 one carrying the bias."""

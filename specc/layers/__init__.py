@@ -8,6 +8,7 @@ from specc.layers import (  # noqa: F401  (each import registers its layer types
     activation,
     batch_normalization,
     conv2d,
+    conv2d_transpose,
     cropping2d,
     dense,
     depthwise_conv2d,
@@ -22,6 +23,7 @@ from specc.layers import (  # noqa: F401  (each import registers its layer types
     rescaling,
     reshape,
     separable_conv2d,
+    up_sampling2d,
     zero_padding2d,
 )
 from specc.layers.base import Layer, LayerExpect, ParamCount
