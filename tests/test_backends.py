@@ -140,8 +140,8 @@ def test_module_attribute_list_is_torchs() -> None:
         ("{name: up, type: UpSampling2D, interpolation: bicubic}", "[4, 4, 2]",
          "layer 'up' (UpSampling2D): the torch backend cannot express interpolation='bicubic'"),
         ("{name: up, type: Conv2DTranspose, filters: 2, kernel_size: 3, dilation_rate: 2}",
-         "[9, 9, 2]", "layer 'up' (Conv2DTranspose): the torch backend cannot express "
-         "dilation_rate > 1"),
+         "[9, 9, 2]",
+         "layer 'up' (Conv2DTranspose): the torch backend cannot express dilation_rate > 1"),
         ("{name: train, type: Dense, units: 2}", "[5]",
          "layer 'train' (Dense): the torch backend cannot use this name"),
     ],
