@@ -112,14 +112,14 @@ def test_a_configuration_torch_cannot_express_is_refused_with_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = SMALL.replace("  - {name: flat, type: Flatten}\n",
-                         "  - {name: norm, type: BatchNormalization, scale: false}\n"
+                         "  - {name: norm, type: UpSampling2D, interpolation: bicubic}\n"
                          "  - {name: flat, type: Flatten}\n")
     spec = _spec(tmp_path, text)
     out = tmp_path / "out"
     assert main(["build", str(spec), "--backend", "torch", "--out", str(out)]) == 2
     err = _one_line_error(capsys)
     assert err.startswith(f"{spec}:7:")
-    assert "layer 'norm' (BatchNormalization): the torch backend cannot express" in err
+    assert "layer 'norm' (UpSampling2D): the torch backend cannot express" in err
     assert list(out.iterdir()) == []  # nothing half-written
     assert main(["build", str(spec), "--backend", "keras", "--out", str(out)]) == 0
 

@@ -80,7 +80,8 @@ def test_round_trip_pytorch_port_computes_the_keras_model(tmp_path: Path) -> Non
     assert main(["parity", str(spec_path), "--weights", str(weights), "--out", str(out)]) == 0
 
 
-def test_a_keras_file_imports_with_its_weights(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_keras_file_imports_with_its_weights(suffix: str, tmp_path: Path) -> None:
     import keras
     from keras import layers
 
@@ -88,8 +89,8 @@ def test_a_keras_file_imports_with_its_weights(tmp_path: Path) -> None:
     x = layers.Conv2D(3, 3, activation="relu", name="conv")(inputs)
     x = layers.Flatten()(x)
     model = keras.Model(inputs, layers.Dense(4, name="head")(x), name="saved")
-    model.save(tmp_path / "saved.keras")
-    code, spec_path, weights = _import(tmp_path, str(tmp_path / "saved.keras"))
+    model.save(tmp_path / f"saved{suffix}")
+    code, spec_path, weights = _import(tmp_path, str(tmp_path / f"saved{suffix}"))
     assert code == 0
     from safetensors.numpy import load_file
 

@@ -6,6 +6,7 @@ layers as their exact equivalent in standard layers, each with a comment saying 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,7 +42,9 @@ def translate(flattener: _Flattener, operation: Any, node: Any, inputs: list[str
         arguments = spec_type.from_keras_config(config, input_shapes)
     except (LayerError, ValueError) as error:
         raise flattener.refuse(operation, getattr(error, "message", str(error))) from None
-    _check_defaults(flattener, operation, config, arguments, spec_type.keras_config_read)
+    # Spec fields the type left out hold the spec's default, which is Keras's.
+    read = (*spec_type.model_fields, *spec_type.keras_config_read)
+    _check_defaults(flattener, operation, config, arguments, read)
     entry = {"name": flattener.unique_name(operation.name), "type": kind.__name__, **arguments,
              "inputs": inputs}
     if not operation.trainable and operation.weights:
@@ -72,7 +75,7 @@ def _own_weights(operation: Any) -> dict[str, np.ndarray]:
 
 
 def _check_defaults(flattener: _Flattener, operation: Any, config: dict[str, Any],
-                    arguments: dict[str, Any], also_read: tuple[str, ...]) -> None:
+                    arguments: dict[str, Any], also_read: Sequence[str]) -> None:
     """Every config key the spec does not carry must hold Keras's default for it."""
     defaults = _default_config(operation, config)
     for key, value in config.items():

@@ -25,12 +25,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from specc.errors import ExitCode, SpeccError
 from specc.importers import write_output
+
+if TYPE_CHECKING:
+    import numpy as np
 
 HELP = (
     "Make a checked spec (and optionally a weights file) from a Keras model: a .keras file, "
@@ -374,6 +375,7 @@ def save_weights(path: Path, weights: dict[str, np.ndarray]) -> None:
     import os
     import tempfile
 
+    import numpy as np
     from safetensors.numpy import save_file
 
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
