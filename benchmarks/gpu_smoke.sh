@@ -6,7 +6,7 @@
 #   benchmarks/gpu_smoke.sh [DATA]           # DATA: as for `specc train --data`
 #
 # DATA defaults to $SPECC_DATA, else ../shared/data/cifar10-jpeg.tar.gz. For a dry run of the
-# script itself on a CPU: SMOKE_DEVICE=cpu SMOKE_SPEC=specs/lenet5.yaml SMOKE_LIMIT=2048.
+# script itself on a CPU: SMOKE_DEVICE=cpu SMOKE_SPEC=specs/cifar_small.yaml SMOKE_LIMIT=2048.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
