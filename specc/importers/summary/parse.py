@@ -95,7 +95,7 @@ def parse_summary(text: str, file: str) -> PrintedSummary:
     lines = [line.rstrip("\r") for line in lines]
     header = _find_header(lines, file)
     model_name = _model_name(lines, header)
-    if lines[header].lstrip()[:1] in _VERTICAL:
+    if _is_table_line(lines[header]):
         summary, end = _parse_box(lines, header, file, model_name)
     else:
         summary, end = _parse_text(lines, header, file, model_name)
@@ -136,6 +136,11 @@ def _model_name(lines: list[str], header: int) -> str | None:
 # ---------------------------------------------------------------- Keras 3 boxes
 
 
+def _is_table_line(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and stripped[0] in _VERTICAL
+
+
 def _cells(line: str) -> list[str]:
     inner = line.strip()
     inner = inner[1:] if inner[:1] in _VERTICAL else inner
@@ -152,7 +157,7 @@ def _parse_box(
     group: list[tuple[int, list[str]]] = []
     for index in range(header + 1, len(lines)):
         stripped = lines[index].strip()
-        if stripped[:1] in _VERTICAL:
+        if _is_table_line(stripped):
             cells = _cells(lines[index])
             if len(cells) != len(titles):
                 raise error_at(file, index + 1, f"this table row has {len(cells)} cells; the "
@@ -167,8 +172,8 @@ def _parse_box(
         if stripped and not _BOX_RULE.match(stripped):
             raise error_at(file, index + 1, "the table is cut off here: expected a row or the "
                            "table's bottom edge")
-    raise error_at(file, len(lines), "the table is cut off: it has no bottom edge and no "
-                   "`Total params:` line")
+    raise error_at(file, _last_line(lines), "the table is cut off: it has no bottom edge "
+                   "and no `Total params:` line")
 
 
 def _is_bottom_edge(lines: list[str], index: int, after_rows: bool) -> bool:
@@ -176,8 +181,8 @@ def _is_bottom_edge(lines: list[str], index: int, after_rows: bool) -> bool:
     stripped = lines[index].strip()
     if stripped.startswith(("└", "┗")):
         return True
-    following = next((line.strip() for line in lines[index + 1:] if line.strip()), "")
-    return after_rows and stripped.startswith("+") and following[:1] not in _VERTICAL
+    following = next((line for line in lines[index + 1:] if line.strip()), "")
+    return after_rows and stripped.startswith("+") and not _is_table_line(following)
 
 
 def _box_row(group: list[tuple[int, list[str]]], columns: dict[str, int], file: str) -> PrintedLayer:
@@ -231,8 +236,8 @@ def _parse_text(
                 return summary, index
             continue
         group.append(index)
-    raise error_at(file, len(lines), "the table is cut off: it has no closing `====` rule and "
-                   "no `Total params:` line")
+    raise error_at(file, _last_line(lines), "the table is cut off: it has no closing `====` "
+                   "rule and no `Total params:` line")
 
 
 def _text_row(lines: list[str], group: list[int], starts: list[int], file: str) -> PrintedLayer:
@@ -322,8 +327,13 @@ def _parse_totals(summary: PrintedSummary, lines: list[str], end: int) -> None:
             summary.totals_line = summary.totals_line or index + 1
     for what in ("Total", "Trainable", "Non-trainable"):
         if what not in summary.totals:
-            raise error_at(summary.file, len(lines), f"the summary is cut off: no "
+            raise error_at(summary.file, _last_line(lines), f"the summary is cut off: no "
                            f"`{what} params:` line after the table")
+
+
+def _last_line(lines: list[str]) -> int:
+    """The 1-based number of the last line with text (where a cut-off table ends)."""
+    return max((index + 1 for index, line in enumerate(lines) if line.strip()), default=1)
 
 
 def _check_totals(summary: PrintedSummary) -> None:

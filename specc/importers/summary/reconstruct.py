@@ -51,16 +51,16 @@ def reconstruct(
 ) -> Imported:
     """The spec the table describes; raises a located SpeccError where it cannot."""
     rows = list(summary.layers)
-    types = [_resolve_type(summary.file, row) for row in rows]
-    inputs = [index for index, type_name in enumerate(types) if type_name == INPUT_LAYER]
+    types = [_type_candidates(summary.file, row) for row in rows]
+    inputs = [index for index, candidates in enumerate(types) if candidates == [INPUT_LAYER]]
     if len(inputs) > 1:
         raise error_at(summary.file, rows[inputs[1]].line, "a second InputLayer: specc models "
                        "have one input")
     if inputs and inputs[0] != 0:
         raise error_at(summary.file, rows[inputs[0]].line, "the InputLayer must be the first row")
     input_row = rows[0] if inputs else None
-    body = [(row, type_name) for row, type_name in zip(rows, types, strict=True)
-            if type_name != INPUT_LAYER]
+    body = [(row, [t for t in candidates if t != INPUT_LAYER])
+            for row, candidates in zip(rows, types, strict=True) if candidates != [INPUT_LAYER]]
     if not body:
         raise error_at(summary.file, rows[0].line, "the table has an InputLayer and no layers")
     builder = _Builder(summary, input_row, [row for row, _ in body])
@@ -76,29 +76,31 @@ def snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _resolve_type(file: str, row: PrintedLayer) -> str:
+def _type_candidates(file: str, row: PrintedLayer) -> list[str]:
+    """The registered types the printed type can be: itself, or those a cut one starts
+    (narrowed by Keras's default layer names; reconstruction decides between the rest)."""
     known = [*LAYER_TYPES, INPUT_LAYER]
     if not row.type_cut:
         if row.type_name in known:
-            return row.type_name
+            return [row.type_name]
         nearest = nearest_layer_type(row.type_name)
         hint = f"; the nearest known type is {nearest}" if nearest else ""
         raise error_at(file, row.line, f"layer {row.name}: specc does not know the layer type "
                        f"{row.type_name!r}{hint}")
     candidates = [t for t in known if t.startswith(row.type_name)]
-    if len(candidates) > 1:  # Keras names layers after their class: max_pooling2d_1
-        by_name = [t for t in candidates if row.name.startswith(snake_case(t))]
-        candidates = by_name or candidates
-    if len(candidates) == 1:
-        return candidates[0]
-    printed = f"({row.type_name}" if row.type_name else "(no type)"
+    by_name = [t for t in candidates if row.name.startswith(snake_case(t))]
+    if by_name:  # Keras names layers after their class: max_pooling2d_1
+        return by_name
     if not candidates:
         nearest = nearest_layer_type(row.type_name)
         hint = f"; the nearest known type is {nearest}" if nearest else ""
-        raise error_at(file, row.line, f"layer {row.name}: the type is cut to {printed!r} and no "
-                       f"type specc knows starts so{hint}")
-    raise error_at(file, row.line, f"layer {row.name}: the type is cut to {printed!r}, which "
-                   f"could be {' or '.join(candidates)}; write the full type in the table")
+        raise error_at(file, row.line, f"layer {row.name}: the type is cut to "
+                       f"{_cut(row)!r} and no type specc knows starts so{hint}")
+    return candidates
+
+
+def _cut(row: PrintedLayer) -> str:
+    return f"({row.type_name}" if row.type_name else "(no type)"
 
 
 def identifier(name: str) -> str:
@@ -146,17 +148,18 @@ class _Builder:
 
     # --- the whole model
 
-    def build(self, name: str, types: list[str], input_shape: Shape | None) -> Imported:
+    def build(self, name: str, types: list[list[str]], input_shape: Shape | None) -> Imported:
         sources = [self._sources(index) for index in range(len(self.rows))]
         input_name = self._input_name()
         shape = input_shape or self._printed_input_shape()
         if shape is None:
-            shape = self._infer_input_shape(types[0])
+            shape = self._infer_input_shape(types[0][0])
         shapes: dict[str, Shape] = {input_name: shape}
         layers: list[Layer] = []
-        for index, (row, type_name) in enumerate(zip(self.rows, types, strict=True)):
+        for index, (row, candidates) in enumerate(zip(self.rows, types, strict=True)):
             in_shapes = tuple(shapes[source] for source in sources[index])
-            layer = self._layer(index, row, type_name, in_shapes, sources[index])
+            layer = self._layer(index, row, candidates, in_shapes, sources[index])
+            type_name = layer.type
             layers.append(layer)
             try:
                 shapes[layer.name] = row.output_shape or layer.output_shape(in_shapes)
@@ -217,6 +220,8 @@ class _Builder:
         if len(set(matches)) == 1:
             return matches[0]
         later = any(other.name.startswith(connection.name) for other in self.rows[index:])
+        if not matches and index == 0 and self.input_row is None:
+            return self._input_name()
         if not matches:
             reason = "a later layer" if later else "no layer above it"
             raise error_at(self.file, row.line, f"layer {row.name}: its input "
@@ -227,24 +232,40 @@ class _Builder:
     # --- one layer
 
     def _layer(
-        self, index: int, row: PrintedLayer, type_name: str, in_shapes: tuple[Shape, ...],
+        self, index: int, row: PrintedLayer, candidates: list[str], in_shapes: tuple[Shape, ...],
         sources: tuple[str, ...],
     ) -> Layer:
         name = self.imported_names[index]
-        cls = LAYER_TYPES[type_name]
         previous = self.imported_names[index - 1] if index else self._input_name()
-        base: dict[str, Any] = {"type": type_name, "name": name}
+        base: dict[str, Any] = {"name": name}
         if sources != (previous,):
             base["inputs"] = sources
         base["expect"] = LayerExpect(shape=row.output_shape, params=row.params)
+        is_last = index == len(self.rows) - 1
+        found = {}
+        for type_name in candidates:
+            fits, out = self._fits(LAYER_TYPES[type_name], {**base, "type": type_name}, row,
+                                   in_shapes, is_last)
+            if fits:
+                found[type_name] = (fits, out)
+        if len(candidates) > 1 and len(found) != 1:
+            which = " or ".join(found or candidates)
+            raise error_at(self.file, row.line, f"layer {row.name}: the type is cut to "
+                           f"{_cut(row)!r}, and {which} could each print this row; write the "
+                           "full type in the table")
+        type_name = next(iter(found)) if found else candidates[0]
+        cls = LAYER_TYPES[type_name]
+        base["type"] = type_name
         label = f"{name} ({type_name})"
         if row.name_cut or name != row.name:
             self.note(name, row.line, label, f"the table shows the name as {row.name!r}"
                       + ("…" if row.name_cut else ""))
-        is_last = index == len(self.rows) - 1
-        fits, out = self._fits(cls, base, row, in_shapes, is_last)
-        if not fits:
+        if len(candidates) > 1:
+            self.note(name, row.line, label, f"the type is cut to {_cut(row)!r}; only "
+                      f"{type_name} of {', '.join(candidates)} reproduces the row")
+        if not found:
             return self._closest(cls, base, row, in_shapes, is_last, label)
+        fits, out = found[type_name]
         if row.output_shape is None and out is not None:
             self.note(name, row.line, label, f"output shape printed as {row.shape_text!r}; "
                       f"{tuple(out)} fits its parameters")
@@ -314,9 +335,14 @@ class _Builder:
                        "H,W,C")
 
 
+# Input sizes of common data sets (MNIST 28, CIFAR 32, ImageNet 224, ...), tried first.
+COMMON_INPUT_SIZES = (28, 32, 224, 227, 299, 64, 96, 128, 256, 48, 112, 160, 192, 384, 512)
+
+
 def _input_candidates(row: PrintedLayer) -> Iterable[Shape]:
-    """Input shapes to try for a first layer, the likeliest first: its own spatial size
-    (stride 1, 'same'), then the sizes a 'valid' window or a stride would shrink from."""
+    """Input shapes to try for a first layer, the likeliest first: a common data-set size,
+    the layer's own size (stride 1, 'same'), then the sizes a 'valid' window or a stride
+    would shrink from; 3 or 1 channels first."""
     out = row.output_shape
     if out is None:
         return
@@ -329,8 +355,9 @@ def _input_candidates(row: PrintedLayer) -> Iterable[Shape]:
         height, width = out[0], out[1]
         spatial = [(height + d, width + d) for d in (0, 2, 4, 6, 10)]
         spatial += [(2 * height, 2 * width), (2 * height + 1, 2 * width + 1)]
-        for channel in channels:
-            for h, w in spatial:
+        spatial.sort(key=lambda size: size[0] not in COMMON_INPUT_SIZES)
+        for h, w in spatial:
+            for channel in channels:
                 yield (h, w, channel)
     elif len(out) == 1:
         for channel in channels:

@@ -1,0 +1,303 @@
+"""`specc import summary`: every layout, the seed, a corpus of real tables, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+from summary_layouts import Printed, Row, tf2_summary
+
+from specc.cli import main
+from specc.layers.base import Layer
+from specc.layers.conv_math import as_pair
+from specc.spec.load import LoadedSpec, load_spec
+
+SUMMARIES = ROOT / "tests" / "summaries"
+CORPUS = sorted(SUMMARIES.glob("*.txt"))
+SEED = ROOT.parent / "shared" / "seed" / "alexnet-keras-summary.md"
+
+
+def run_import(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["import", "summary", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def import_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path | str,
+                *extra: str) -> LoadedSpec:
+    out = tmp_path / "imported.yaml"
+    code, stdout, stderr = run_import(capsys, str(source), "-o", str(out), *extra)
+    assert code == 0, stdout + stderr
+    return load_spec(out)
+
+
+# ---------------------------------------------------------------- the seed
+
+
+def test_the_seed_imports_to_specs_alexnet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not SEED.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the seed {SEED} is missing; CI must provide it")
+        pytest.skip(f"the seed summary is not at {SEED} (outside CI only)")
+    out = tmp_path / "alexnet.yaml"
+    code, stdout, _ = run_import(capsys, str(SEED), "-o", str(out))
+    assert code == 0
+    assert "71 of 71 expectation(s) hold" in stdout
+    imported = load_spec(out).spec
+    reference = load_spec(ROOT / "specs" / "alexnet.yaml").spec
+    assert imported.input.shape == reference.input.shape
+    assert [meaning(layer) for layer in imported.layers] == [
+        meaning(layer) for layer in reference.layers
+    ]
+    assert imported.expect == reference.expect
+
+
+def meaning(layer: Layer) -> tuple[str, str, dict[str, Any]]:
+    """Name, type and arguments, with "int or pair" arguments as pairs (3 == (3, 3))."""
+    arguments = {
+        key: as_pair(key, value) if isinstance(value, int) and key in PAIR_ARGUMENTS else value
+        for key, value in layer.hyper_parameters().items()
+    }
+    if layer.type == "ZeroPadding2D":
+        arguments["padding"] = layer.pads()  # type: ignore[attr-defined]
+    return layer.name, layer.type, arguments
+
+
+PAIR_ARGUMENTS = {"kernel_size", "strides", "pool_size", "dilation_rate"}
+
+
+# ---------------------------------------------------------------- the corpus of real tables
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[path.stem for path in CORPUS])
+def test_every_corpus_table_imports_to_its_model(
+    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth = json.loads((SUMMARIES / f"{model_of(path)}.json").read_text())
+    loaded = import_file(tmp_path, capsys, path)
+    compare_with_truth(loaded, truth)
+
+
+def model_of(path: Path) -> str:
+    return next(model for model in ("sequential_cnn", "residual", "trained_mlp")
+                if model in path.stem)
+
+
+def compare_with_truth(loaded: LoadedSpec, truth: dict[str, Any]) -> None:
+    assert list(loaded.spec.input.shape) == truth["input_shape"]
+    assert len(loaded.spec.layers) == len(truth["layers"])
+    for layer, info, expected in zip(loaded.spec.layers, loaded.info.layers, truth["layers"],
+                                     strict=True):
+        where = f"{expected['name']} ({expected['type']})"
+        assert expected["name"].startswith(layer.name), where  # Keras 3 may cut names with …
+        assert layer.type == expected["type"], where
+        assert list(info.output_shape) == expected["shape"], where
+        assert info.params.total == expected["params"], where
+        for key, value in expected["config"].items():
+            assert shown_value(layer, key) == normalised(key, value), f"{where}: {key}"
+
+
+def shown_value(layer: Layer, key: str) -> Any:
+    if key == "strides" and hasattr(layer, "pool_size"):
+        return layer.windows()[1]  # type: ignore[attr-defined]
+    if key == "padding" and layer.type == "ZeroPadding2D":
+        return layer.pads()  # type: ignore[attr-defined]
+    return normalised(key, getattr(layer, key))
+
+
+def normalised(key: str, value: Any) -> Any:
+    if key in PAIR_ARGUMENTS and isinstance(value, int):
+        return (value, value)
+    if isinstance(value, list):
+        return tuple(normalised("", item) for item in value)
+    return value
+
+
+def test_the_corpus_has_every_layout_and_widths() -> None:
+    stems = {path.stem for path in CORPUS}
+    assert {stem.split("_")[0] for stem in stems} == {"keras2", "tf2", "keras3"}
+    assert {"keras3_residual_w64", "keras3_residual_default", "keras3_residual_w120"} <= stems
+    assert "…" in (SUMMARIES / "keras3_residual_w64.txt").read_text()  # cut names and inputs
+    assert "Optimizer params:" in (SUMMARIES / "keras3_trained_mlp_default.txt").read_text()
+
+
+# ---------------------------------------------------------------- layout details
+
+
+def test_crlf_and_a_missing_model_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (SUMMARIES / "tf2_residual.txt").read_text()
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("Model:"))
+    source = tmp_path / "pasted.txt"
+    source.write_bytes(text.replace("\n", "\r\n").encode())
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.name == "pasted"
+    compare_with_truth(loaded, json.loads((SUMMARIES / "residual.json").read_text()))
+
+
+def test_a_functional_table_without_its_input_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (SUMMARIES / "keras2_residual.txt").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "(InputLayer)" in line)
+    source = tmp_path / "no_input.txt"
+    source.write_text("\n".join(lines[:start] + lines[start + 2:]) + "\n")
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.input.shape == (32, 32, 3)
+    given = import_file(tmp_path, capsys, source, "--input-shape", "32,32,3")
+    assert given.spec.layers == loaded.spec.layers
+
+
+def test_input_shape_inferred_for_a_dense_first_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loaded = import_file(tmp_path, capsys, SUMMARIES / "keras2_trained_mlp.txt")
+    assert loaded.spec.input.shape == (12,)
+    assert "# no InputLayer row" in loaded.text
+
+
+def test_output_shapes_printed_as_multiple_come_from_the_neighbours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (SUMMARIES / "tf2_sequential_cnn.txt").read_text().splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith((" batch_normalization (BatchN", " dense (Dense)")):
+            shape = re.search(r"\(None[^)]*\)", line)[0]  # type: ignore[index]
+            lines[index] = line.replace(shape, "multiple".ljust(len(shape)))
+    text = "\n".join(lines) + "\n"
+    assert text.count("multiple") == 2
+    source = tmp_path / "multiple.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    compare_with_truth(loaded, json.loads((SUMMARIES / "sequential_cnn.json").read_text()))
+    assert "output shape printed as 'multiple'" in loaded.text
+
+
+def test_a_closing_bracket_alone_on_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TF 2.x wraps "Connected to" lists at 30 characters: a 31-character entry leaves `]`."""
+    long_name = "a_twenty_one_char_nam"
+    rows = [
+        Row("inputs", "InputLayer", [(None, 4)], 0, ()),
+        Row(long_name, "Dense", (None, 3), 15, ("inputs[0][0]",)),
+        Row("other", "Dense", (None, 3), 15, ("inputs[0][0]",)),
+        Row("sum", "Add", (None, 3), 0, ("other[0][0]", f"{long_name}[0][0]")),
+    ]
+    text = tf2_summary(Printed("branches", rows, 30, 0, sequential=False))
+    assert any(line.strip() == "]" for line in text.splitlines()), text
+    source = tmp_path / "branches.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.layers[-1].inputs == ("other", long_name)
+
+
+def test_keras2_functional_connections_on_rows_of_their_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (SUMMARIES / "keras2_residual.txt").read_text()
+    assert re.search(r"\n {40,}block_bn\[0\]\[0\]", text)
+    loaded = import_file(tmp_path, capsys, SUMMARIES / "keras2_residual.txt")
+    add = next(layer for layer in loaded.spec.layers if layer.name == "block_add")
+    assert add.inputs == ("stem_relu", "block_bn")
+
+
+def test_guesses_are_comments_and_listed_at_the_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cnn.yaml"
+    code, stdout, _ = run_import(capsys, str(SUMMARIES / "keras3_sequential_cnn_default.txt"),
+                                 "-o", str(out))
+    assert code == 0
+    text = out.read_text()
+    listed = [line for line in stdout.splitlines() if line.startswith("  ")]
+    commented = [line for line in text.splitlines() if "# " in line and "guessed" in line]
+    assert len(listed) >= len(commented) > 0
+    dropout = next(line for line in text.splitlines() if "type: Dropout" in line)
+    assert dropout.endswith("# guessed: rate 0.5 (a summary does not show it)")
+    last = [line for line in text.splitlines() if "type: Activation" in line][-1]
+    assert "activation: softmax" in last and "classifier" in last
+    assert any("type: Conv2D" in line and "guessed: kernel_size 3x3 (also fits" in line
+               for line in text.splitlines())
+
+
+def test_standard_input_and_output(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    data = (SUMMARIES / "tf2_trained_mlp.txt").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, stdout, stderr = run_import(capsys, "-", "-o", "-")
+    assert code == 0
+    assert stdout.startswith("# yaml-language-server")
+    assert "expectation(s) hold" in stderr
+
+
+# ---------------------------------------------------------------- a figure that differs
+
+
+def test_a_row_no_configuration_reproduces_exits_1_naming_the_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (SUMMARIES / "keras2_sequential_cnn.txt").read_text()
+    # BatchNormalization of 16 channels has 64 parameters; 60 fits no configuration.
+    text = re.sub(r"(batch_normalization \(BatchNo \(None, 7, 7, 16\) +)64", r"\g<1>60", text)
+    for label in ("Total", "Trainable"):
+        count = int(re.search(rf"{label} params: ([\d,]+)", text)[1].replace(",", ""))  # type: ignore[index]
+        text = re.sub(rf"{label} params: [\d,]+", f"{label} params: {count - 4:,}", text)
+    source = tmp_path / "odd.txt"
+    source.write_text(text)
+    out = tmp_path / "odd.yaml"
+    code, _, stderr = run_import(capsys, str(source), "-o", str(out))
+    assert code == 1, stderr
+    assert "batch_normalization" in stderr and "60" in stderr
+    assert out.is_file()
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _damaged(name: str, change: Any) -> str:
+    return change((SUMMARIES / name).read_text())
+
+
+BAD_INPUTS = {
+    "not_a_summary": (lambda: "# My model\n\nIt has some layers.\n", r":1:1: not a Keras model summary"),
+    "cut_off": (lambda: _damaged("keras3_residual_w64.txt",
+                                 lambda t: "\n".join(t.splitlines()[:30]) + "\n"),
+                r":30:1: the table is cut off"),
+    "counts_do_not_add_up": (lambda: _damaged("tf2_sequential_cnn.txt",
+                                              lambda t: t.replace("  80  ", "  81  ")),
+                             (r":\d+:1: the layers' parameter counts add up to [\d,]+, but the "
+                             r"totals say")),
+    "unknown_type": (lambda: _damaged("keras3_sequential_cnn_default.txt",
+                                      lambda t: t.replace("(Conv2D)  ", "(Conv3D)  ", 1)),
+                     (r":\d+:1: layer conv2d: specc does not know the layer type 'Conv3D'; the "
+                     r"nearest known type is Conv2D")),
+    "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
+                                               lambda t: t.replace("(Conv2D)", "(Zz", 1)),
+                              (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "
+                              r"specc knows starts so")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_with_its_line_number_exit_2_nothing_written(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make, pattern = BAD_INPUTS[case]
+    source = tmp_path / "bad.txt"
+    source.write_text(make())
+    out = tmp_path / "out.yaml"
+    code, stdout, stderr = run_import(capsys, str(source), "-o", str(out))
+    assert code == 2
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert re.search(re.escape(str(source)) + pattern, stderr), stderr
+    assert not out.exists() and os.listdir(tmp_path) == ["bad.txt"]
