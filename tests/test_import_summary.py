@@ -10,11 +10,16 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from layer_examples import EXAMPLE_IDS, EXAMPLES, load_example
+from pydantic import ValidationError
 from summary_layouts import Printed, Row, tf2_summary
 
 from specc.cli import main
-from specc.layers.base import Layer
+from specc.errors import LayerError
+from specc.layers import LAYER_TYPES
+from specc.layers.base import Layer, LayerExample
 from specc.layers.conv_math import as_pair
+from specc.layers.readings import PrintedRow
 from specc.spec.load import LoadedSpec, load_spec
 
 SUMMARIES = ROOT / "tests" / "summaries"
@@ -221,8 +226,8 @@ def test_guesses_are_comments_and_listed_at_the_end(
     assert dropout.endswith("# guessed: rate 0.5 (a summary does not show it)")
     last = [line for line in text.splitlines() if "type: Activation" in line][-1]
     assert "activation: softmax" in last and "classifier" in last
-    assert any("type: Conv2D" in line and "guessed: kernel_size 3x3 (also fits" in line
-               for line in text.splitlines())
+    assert any("type: Conv2D" in line and "guessed: kernel_size 3x3" in line
+               and "also fits kernel_size 1x9" in line for line in text.splitlines())
 
 
 def test_standard_input_and_output(
@@ -301,3 +306,61 @@ def test_bad_input_is_one_line_with_its_line_number_exit_2_nothing_written(
     assert len(stderr.strip().splitlines()) == 1, stderr
     assert re.search(re.escape(str(source)) + pattern, stderr), stderr
     assert not out.exists() and os.listdir(tmp_path) == ["bad.txt"]
+
+
+# ---------------------------------------------------------------- every layer type reads back
+
+
+def _reproducing(layer_type: str, row: PrintedRow) -> list[Layer]:
+    cls = LAYER_TYPES[layer_type]
+    found = []
+    for reading in cls.summary_readings(row):
+        try:
+            layer = cls.model_validate({"type": layer_type, "name": "x", **reading.config})
+            shape = layer.output_shape(row.input_shapes)
+        except (ValidationError, LayerError, ValueError):
+            continue
+        if shape == row.output_shape and layer.param_count(row.input_shapes).total == row.params:
+            found.append(layer)
+    return found
+
+
+# What a summary cannot show: grouped convolutions (fewer parameters, read as a smaller
+# kernel), and a dilation under 'same' padding (it changes no shape and no count).
+NOT_READABLE = {"groups"}
+
+
+@pytest.mark.parametrize(("type_name", "index", "example"), EXAMPLES, ids=EXAMPLE_IDS)
+def test_every_layer_example_reads_back_from_its_printed_row(
+    type_name: str, index: int, example: LayerExample
+) -> None:
+    if NOT_READABLE & set(example.config) or (
+        "dilation_rate" in example.config and example.config.get("padding") == "same"
+    ):
+        pytest.skip(f"{example.config} cannot be read from a summary")
+    loaded = load_example(type_name, example, index)
+    info = loaded.info.layers[-1]
+    row = PrintedRow(tuple(info.input_shapes), info.output_shape, info.params.total)
+    fits = _reproducing(type_name, row)
+    assert fits, f"no {type_name} reading reproduces {row}"
+    assert readable(info.layer) in [readable(fit) for fit in fits]
+
+
+def readable(layer: Layer) -> dict[str, Any]:
+    """The arguments a row's shapes and counts pin down (up to the listed alternatives)."""
+    keys = ("filters", "units", "kernel_size", "strides", "use_bias", "depth_multiplier",
+            "dilation_rate",
+            "center", "scale", "keepdims", "pool_size")
+    values = {key: normalised(key, getattr(layer, key)) for key in keys if hasattr(layer, key)}
+    if hasattr(layer, "pool_size"):
+        values["strides"] = layer.windows()[1]  # type: ignore[attr-defined]
+    if layer.type == "ZeroPadding2D":
+        values["padding"] = layer.pads()  # type: ignore[attr-defined]
+    return values
+
+
+def test_a_pool_to_one_takes_the_whole_input_and_lists_the_others() -> None:
+    row = PrintedRow(((7, 7, 8),), (1, 1, 8), 0)
+    fits = _reproducing("AveragePooling2D", row)
+    assert fits[0].pool_size == 7 and fits[0].strides is None
+    assert {4, 5, 6} <= {fit.pool_size for fit in fits if isinstance(fit.pool_size, int)}

@@ -61,11 +61,21 @@ class BaseConv(Layer):
         if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
             return
         (height, width, channels), (out_h, out_w, out_c) = row.input_shapes[0], row.output_shape
-        for config, use_bias, area in cls.summary_kernel_areas(channels, out_c, row.params):
-            for kernel in factor_pairs(area, (height, width)):
+        areas = list(cls.summary_kernel_areas(channels, out_c, row.params))
+        for config, use_bias, area in areas:
+            for kernel in factor_pairs(area, (2 * height + 1, 2 * width + 1)):
                 for window in window_readings((height, width), (out_h, out_w), kernel):
                     reading = {**config, "kernel_size": square_or_pair(kernel), **window}
                     yield Reading(reading if use_bias else {**reading, "use_bias": False})
+        # Dilation shows only where 'valid' padding shrinks the input by the dilated window.
+        for config, use_bias, area in areas:
+            for kernel in factor_pairs(area, (height, width)):
+                for rate in range(2, 5) if kernel != (1, 1) else ():
+                    shrunk = tuple(size - (k - 1) * rate for size, k in zip((height, width), kernel))
+                    if shrunk == (out_h, out_w):
+                        reading = {**config, "kernel_size": square_or_pair(kernel),
+                                   "dilation_rate": rate}
+                        yield Reading(reading if use_bias else {**reading, "use_bias": False})
 
     @classmethod
     def summary_kernel_areas(
