@@ -364,3 +364,20 @@ def test_a_pool_to_one_takes_the_whole_input_and_lists_the_others() -> None:
     fits = _reproducing("AveragePooling2D", row)
     assert fits[0].pool_size == 7 and fits[0].strides is None
     assert {4, 5, 6} <= {fit.pool_size for fit in fits if isinstance(fit.pool_size, int)}
+
+
+def test_a_model_with_two_outputs_is_refused_at_the_unread_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        Row("inputs", "InputLayer", [(None, 4)], 0, ()),
+        Row("lambda", "Dense", (None, 3), 15, ("inputs[0][0]",)),
+        Row("second_head", "Dense", (None, 2), 10, ("inputs[0][0]",)),
+    ]
+    source = tmp_path / "two_heads.txt"
+    source.write_text(tf2_summary(Printed("two_heads", rows, 25, 0, sequential=False)))
+    code, _, stderr = run_import(capsys, str(source), "-o", str(tmp_path / "out.yaml"))
+    assert code == 2
+    assert re.fullmatch(rf"{re.escape(str(source))}:7:1: layer 'layer_lambda' \(Dense\): its "
+                        r"output is never used.*one output\)\n", stderr), stderr
+    assert not (tmp_path / "out.yaml").exists()

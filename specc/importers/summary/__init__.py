@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from specc.errors import ExitCode, SpeccError
+from specc.errors import ExitCode
 
 HELP = (
     "Read a printed Keras model.summary() table (Keras 2, TF 2.x or Keras 3 layout; FILE or "
@@ -91,5 +91,3 @@ def _spec_name(args: argparse.Namespace, model_name: str | None) -> str:
     stem = Path(args.file).stem if args.file != "-" else "imported"
     return identifier(stem.split(".")[0].replace("-", "_"))
 
-
-__all__ = ["HELP", "SpeccError", "add_arguments", "run"]

@@ -26,7 +26,6 @@ ELLIPSIS = "…"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _VERTICAL = "│┃|"
 _BOX_RULE = re.compile(r"^[\s┏┓┗┛┡┩┢┪├┤┼┬┴└┘┌┐╇╈━─═╞╡╪+\-|│┃]+$")
-_TEXT_RULE = re.compile(r"^\s*(_+|=+)\s*$")
 _MODEL = re.compile(r'^\s*Model:\s*"?(?P<name>[^"]*?)"?\s*$')
 _TOTAL = re.compile(
     r"^\s*(?P<what>Total|Trainable|Non-trainable|Optimizer) params:\s*(?P<count>\d[\d,]*)"

@@ -9,6 +9,7 @@ comments on the layer's line and the list printed at the end of the command.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from specc.importers.summary.parse import PrintedLayer, PrintedSummary, error_at
 from specc.layers.base import Layer, LayerExpect
 from specc.layers.readings import PrintedRow, Reading
 from specc.layers.registry import LAYER_TYPES, nearest_layer_type
-from specc.spec.model import InputSpec, ModelExpect, Spec
+from specc.spec.model import DEFER_WIRING_CHECK, InputSpec, ModelExpect, Spec, first_wiring_problem
 from specc.spec.types import IntPair, Shape
 
 __all__ = ["Imported", "reconstruct"]
@@ -104,8 +105,11 @@ def _cut(row: PrintedLayer) -> str:
 
 
 def identifier(name: str) -> str:
-    cleaned = re.sub(r"\W", "_", name) or "layer"
+    """A printed name as a spec name: ASCII letters, digits and `_`, not a keyword."""
+    cleaned = re.sub(r"\W", "_", name, flags=re.ASCII) or "layer"
     cleaned = cleaned if _IDENTIFIER.match(cleaned) else f"layer_{cleaned}"
+    if keyword.iskeyword(cleaned) or keyword.issoftkeyword(cleaned) or cleaned.startswith("__"):
+        cleaned = f"layer_{cleaned.strip('_')}"
     return cleaned[:64]
 
 
@@ -168,19 +172,34 @@ class _Builder:
                     f"layer {layer.name} ({type_name}): {error.message}", file=self.file,
                     position=Position(row.line, 1),
                 ) from None
-        spec = Spec(
-            name=name,
-            description=self._description(),
-            input=InputSpec(name=input_name, shape=shape),
-            layers=layers,
-            expect=ModelExpect(
-                total_params=self.summary.model_total,
-                trainable_params=self.summary.trainable,
-                non_trainable_params=self.summary.non_trainable,
-            ),
-        )
+        spec = self._spec(name, InputSpec.model_construct(name=input_name, shape=shape), layers)
         comments = {key: "; ".join(texts) for key, texts in self.comments.items()}
         return Imported(spec, comments, self.guesses)
+
+    def _spec(self, name: str, input_spec: InputSpec, layers: list[Layer]) -> Spec:
+        """The validated spec; what specc cannot express is an error at its row."""
+        line = self.input_row.line if self.input_row else self.rows[0].line
+        try:
+            InputSpec.model_validate(input_spec.model_dump())
+        except ValidationError:
+            raise error_at(self.file, line, f"the input shape {list(input_spec.shape)} has "
+                           f"{len(input_spec.shape)} dimensions; specc models take 1 to 3 "
+                           "(channels-last images, sequences or vectors)") from None
+        spec = Spec.model_validate(
+            {"name": name, "description": self._description(), "input": input_spec.model_dump(),
+             "layers": layers,
+             "expect": ModelExpect(total_params=self.summary.model_total,
+                                   trainable_params=self.summary.trainable,
+                                   non_trainable_params=self.summary.non_trainable)},
+            context={DEFER_WIRING_CHECK: True},
+        )
+        problem = first_wiring_problem(spec)
+        if problem is not None:
+            index = problem.path[1] if len(problem.path) > 1 else 0
+            row = self.rows[index if isinstance(index, int) else 0]
+            raise error_at(self.file, row.line, f"{problem.message} (specc models have one "
+                           "input and one output)")
+        return spec
 
     def _description(self) -> str:
         shown = f'"{self.summary.model_name}"' if self.summary.model_name else "a model"
