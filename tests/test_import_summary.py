@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from layer_examples import EXAMPLE_IDS, EXAMPLES, load_example
 from pydantic import ValidationError
-from summary_layouts import Printed, Row, tf2_summary
+from summary_layouts import Printed, Row, keras2_summary, tf2_summary
 
 from specc.cli import main
 from specc.errors import LayerError
@@ -381,3 +381,23 @@ def test_a_model_with_two_outputs_is_refused_at_the_unread_layer(
     assert re.fullmatch(rf"{re.escape(str(source))}:7:1: layer 'layer_lambda' \(Dense\): its "
                         r"output is never used.*one output\)\n", stderr), stderr
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_a_cut_input_shape_keeps_its_printed_dimensions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keras 2 cut an InputLayer's `[(None, 128, 128, 3)]` at its column's edge."""
+    rows = [
+        Row("inputs", "InputLayer", [(None, 128, 128, 3)], 0, ()),
+        Row("conv", "Conv2D", (None, 64, 64, 8), 224, ("inputs[0][0]",)),
+        Row("flatten", "Flatten", (None, 32768), 0, ("conv[0][0]",)),
+        Row("dense", "Dense", (None, 10), 327690, ("flatten[0][0]",)),
+    ]
+    text = keras2_summary(Printed("cut", rows, 327914, 0, sequential=False),
+                          positions=[30, 49, 61, 98])
+    assert "[(None, 128, 128,  " in text and "(None, 64, 64, 8)" in text
+    source = tmp_path / "cut_input.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.input.shape == (128, 128, 3)
+    assert loaded.spec.layers[0].strides == 2  # type: ignore[attr-defined]

@@ -63,6 +63,21 @@ class PrintedLayer:
     params: int
     connections: tuple[Connection, ...] = ()
 
+    @property
+    def shape_prefix(self) -> tuple[int, ...]:
+        """The dimensions printed in full before a cut: `[(None, 128, 128, ` -> (128, 128)."""
+        text = self.shape_text.strip().lstrip("[(")
+        parts = text.split(",")[:-1]  # the last part is cut (or the whole shape was not)
+        dims = [part.strip() for part in parts]
+        if self.output_shape is not None or not dims or dims[0] != "None":
+            return self.output_shape or ()
+        known = []
+        for dim in dims[1:]:
+            if not dim.isdigit():
+                break
+            known.append(int(dim))
+        return tuple(known)
+
 
 @dataclass
 class PrintedSummary:

@@ -339,7 +339,10 @@ class _Builder:
         row = self.rows[0]
         cls = LAYER_TYPES[first_type]
         base = {"type": first_type, "name": self.imported_names[0]}
+        known = self.input_row.shape_prefix if self.input_row else ()
         for shape in _input_candidates(row):
+            if shape[:len(known)] != known:
+                continue
             for out in self._output_candidates(row, (shape,)):
                 printed = PrintedRow((shape,), out, row.params, len(self.rows) == 1)
                 fits = [fit for fit in islice(_tried(cls, base, printed), 50)
