@@ -29,6 +29,8 @@ def _spatial_layer(draw: st.DrawFn, name: str) -> dict[str, Any]:
         window = "pool_size" if "Pooling" in kind else "kernel_size"
         layer[window] = [draw(st.integers(1, 5)), draw(st.integers(1, 5))]
         layer["strides"] = [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+        if kind in ("DepthwiseConv2D", "SeparableConv2D"):  # TensorFlow: equal strides only
+            layer["strides"][1] = layer["strides"][0]
         layer["padding"] = draw(st.sampled_from(["valid", "same"]))
     if kind in ("Conv2D", "SeparableConv2D"):
         layer["filters"] = draw(st.integers(1, 12))
