@@ -401,3 +401,24 @@ def test_a_cut_input_shape_keeps_its_printed_dimensions(
     loaded = import_file(tmp_path, capsys, source)
     assert loaded.spec.input.shape == (128, 128, 3)
     assert loaded.spec.layers[0].strides == 2  # type: ignore[attr-defined]
+
+
+def test_cut_type_names_resolve_by_the_layer_name_and_by_the_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`(Gl` could be either global pooling: Keras's default name tells which; `(De` could be
+    Dense or DepthwiseConv2D: only one reproduces the row."""
+    rows = [
+        Row("conv2d_1", "Conv2D", (None, 8, 8, 4), 112),
+        Row("a_depthwise_layer_name_x", "DepthwiseConv2D", (None, 8, 8, 4), 40),
+        Row("global_average_pooling2d", "GlobalAveragePooling2D", (None, 4), 0),
+        Row("dense_1", "Dense", (None, 2), 10),
+    ]
+    text = keras2_summary(Printed(None, rows, 162, 0, sequential=True))
+    assert "(Gl" in text and "(De" in text and "Model:" not in text
+    source = tmp_path / "cut_types.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source, "--input-shape", "8,8,3")
+    assert [layer.type for layer in loaded.spec.layers] == [
+        "Conv2D", "DepthwiseConv2D", "GlobalAveragePooling2D", "Dense"]
+    assert "only DepthwiseConv2D of Dense, DepthwiseConv2D reproduces the row" in loaded.text
