@@ -422,3 +422,16 @@ def test_cut_type_names_resolve_by_the_layer_name_and_by_the_row(
     assert [layer.type for layer in loaded.spec.layers] == [
         "Conv2D", "DepthwiseConv2D", "GlobalAveragePooling2D", "Dense"]
     assert "only DepthwiseConv2D of Dense, DepthwiseConv2D reproduces the row" in loaded.text
+
+
+def test_keras3_ascii_boxes_where_the_terminal_cannot_show_box_drawing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rich draws `+--+` / `|-+|` boxes (its box.ASCII) on a terminal without UTF-8."""
+    text = (SUMMARIES / "keras3_residual_w64.txt").read_text()
+    for drawn, ascii_ in (("┏┓┗┛└┘┌┐", "+"), ("┳┻╇┼┬┴", "+"), ("┃│┡┩├┤", "|"), ("━─", "-")):
+        text = re.sub(f"[{drawn}]", ascii_, text)
+    source = tmp_path / "ascii.txt"
+    source.write_text(text)
+    compare_with_truth(import_file(tmp_path, capsys, source),
+                       json.loads((SUMMARIES / "residual.json").read_text()))

@@ -171,7 +171,7 @@ def _parse_box(
     group: list[tuple[int, list[str]]] = []
     for index in range(header + 1, len(lines)):
         stripped = lines[index].strip()
-        if _is_table_line(stripped):
+        if _is_table_line(stripped) and not _BOX_RULE.match(stripped):
             cells = _cells(lines[index])
             if len(cells) != len(titles):
                 raise error_at(file, index + 1, f"this table row has {len(cells)} cells; the "
