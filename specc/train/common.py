@@ -3,6 +3,7 @@ epoch loop."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import time
@@ -26,6 +27,11 @@ from specc.train.schedule import Schedule
 Precision = Literal["fp32", "bf16", "fp16"]
 
 CHECKPOINT_FORMAT = 1
+
+# A test hook: after this many optimiser steps (counted over the whole run) the process sends
+# itself SIGINT, so a test can stop a run at a known step inside an epoch through the real
+# Ctrl-C path. Unset in normal use.
+INTERRUPT_AFTER_STEP_VARIABLE = "SPECC_TEST_INTERRUPT_AFTER_STEP"
 
 # Dense peak throughput in TFLOP/s per GPU model: (bf16/fp16 tensor cores, fp32 as TF32).
 # Matched as substrings of the device name, most specific first.
@@ -164,6 +170,11 @@ class StopRequest:
                 signal.signal(signum, handler)
 
 
+def _interrupt_after_step() -> int | None:
+    value = os.environ.get(INTERRUPT_AFTER_STEP_VARIABLE, "")
+    return int(value) if value.isdigit() else None
+
+
 def epoch_summary(row: dict) -> str:
     mfu_text = f" mfu {row['mfu']:.1%}" if row.get("mfu") is not None else ""
     return (
@@ -270,6 +281,7 @@ class EpochLoop(ABC, Generic[Plan]):
     def _run_steps(self, plan: Plan, stop: StopRequest) -> bool:
         """Steps to the epoch's end; False if a stop was requested (then saved first)."""
         check_every = max(self.ctx.options.nan_check_every, 1)
+        interrupt_after = _interrupt_after_step()
         while self.step_in_epoch < self.steps_per_epoch:
             if stop.requested:
                 self.save()
@@ -280,6 +292,8 @@ class EpochLoop(ABC, Generic[Plan]):
             self.global_step += 1
             self.step_in_epoch += 1
             self._report_step(check_every)
+            if self.global_step == interrupt_after:
+                os.kill(os.getpid(), signal.SIGINT)
         return True
 
     def _report_step(self, check_every: int) -> None:
