@@ -23,17 +23,16 @@ from specc.train.session import build_model, resolve_recipe, seed_everything
 
 # Conv (kernel and bias), BatchNorm (gamma, beta, statistics), Dense (kernel and bias), and
 # a final softmax layer that training must leave out; no Dropout, so a step is deterministic.
-# Biases start at one so that weight decay on them would show.
 STEP_SPEC = """\
 name: step
 input:
   shape: [6, 6, 3]
 layers:
-  - {name: conv1, type: Conv2D, filters: 4, kernel_size: 3, padding: same, bias_initializer: ones}
+  - {name: conv1, type: Conv2D, filters: 4, kernel_size: 3, padding: same}
   - {name: bn1, type: BatchNormalization}
   - {name: relu1, type: Activation, activation: relu}
   - {name: pool, type: GlobalAveragePooling2D}
-  - {name: logits, type: Dense, units: 4, bias_initializer: ones}
+  - {name: logits, type: Dense, units: 4}
   - {name: softmax, type: Activation, activation: softmax}
 """
 
@@ -89,7 +88,37 @@ def model_weights(trainer: Any) -> dict[str, np.ndarray]:
     to Keras's layout through specc's converter."""
     if hasattr(trainer.optimizer, "param_groups"):
         return _torch_weights_as_keras(trainer)
-    return {_keras_name(v): np.asarray(v.numpy()) for v in trainer.model.variables}
+    return {_keras_name(v): np.array(v.numpy()) for v in trainer.model.variables}
+
+
+def assign_weights(trainer: Any, weights: dict[str, np.ndarray]) -> None:
+    """Set the trainer's model to `weights` (named and laid out as `model_weights` gives)."""
+    if not hasattr(trainer.optimizer, "param_groups"):
+        for variable in trainer.model.variables:
+            variable.assign(weights[_keras_name(variable)])
+        return
+    import torch
+
+    from specc.backends.convert import keras_array_to_torch
+    from specc.backends.torch_codegen import torch_emits
+
+    state = trainer.model.state_dict()
+    with torch.no_grad():
+        for info, emit in torch_emits(trainer.ctx.loaded):
+            for mapping in emit.weights:
+                array = keras_array_to_torch(weights[f"{info.layer.name}/{mapping.keras}"],
+                                             mapping.layout)
+                state[f"{info.layer.name}.{mapping.torch}"].copy_(
+                    torch.from_numpy(np.ascontiguousarray(array)))
+
+
+def with_random_biases(weights: dict[str, np.ndarray], seed: int = 0) -> dict[str, np.ndarray]:
+    """The same weights with biases, BatchNorm's gamma and beta drawn from U(0.5, 1.5)
+    (they start at 0 or 1, where weight decay on them could not show)."""
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(0.5, 1.5, value.shape).astype(np.float32)
+            if name.rsplit("/", 1)[-1] in ("bias", "gamma", "beta") else value
+            for name, value in weights.items()}
 
 
 def _keras_name(variable: Any) -> str:
@@ -105,7 +134,7 @@ def _torch_weights_as_keras(trainer: Any) -> dict[str, np.ndarray]:
     weights = {}
     for info, emit in torch_emits(trainer.ctx.loaded):
         for mapping in emit.weights:
-            tensor = state[f"{info.layer.name}.{mapping.torch}"].detach().cpu().numpy()
+            tensor = state[f"{info.layer.name}.{mapping.torch}"].detach().cpu().numpy().copy()
             keras_shape = _keras_shape(tensor.shape, mapping.layout)
             weights[f"{info.layer.name}/{mapping.keras}"] = torch_array_to_keras(
                 tensor, mapping.layout, keras_shape)
@@ -119,3 +148,48 @@ def _keras_shape(torch_shape: tuple[int, ...], layout: str) -> tuple[int, ...]:
     if layout == "dense":
         return tuple(reversed(torch_shape))
     return tuple(torch_shape)
+
+
+def capture_training_inputs(trainer: Any) -> list[np.ndarray]:
+    """A list that receives every training batch as the model sees it (normalised, NHWC)."""
+    batches: list[np.ndarray] = []
+    if hasattr(trainer.optimizer, "param_groups"):
+        def record(module: Any, inputs: tuple) -> None:
+            if module.training:
+                batches.append(inputs[0].detach().permute(0, 2, 3, 1).cpu().numpy().copy())
+
+        trainer.model.register_forward_pre_hook(record)
+        return batches
+    train_step = trainer._train_step
+
+    def recording_step(x: Any, labels: Any, step: Any) -> None:
+        batches.append(np.asarray(x).copy())
+        train_step(x, labels, step)
+
+    trainer._train_step = recording_step
+    return batches
+
+
+def logits_of(trainer: Any, batch: np.ndarray) -> np.ndarray:
+    """The `logits` layer's output for a normalised NHWC batch, in training mode (batch
+    statistics), computed from the weights the trainer holds now."""
+    if hasattr(trainer.optimizer, "param_groups"):
+        import torch
+
+        captured = {}
+        handle = trainer.model.logits.register_forward_hook(
+            lambda module, inputs, output: captured.setdefault("logits", output))
+        was_training = trainer.model.training
+        trainer.model.train()
+        try:
+            with torch.no_grad():
+                trainer.model(torch.from_numpy(batch).permute(0, 3, 1, 2))
+        finally:
+            handle.remove()
+            trainer.model.train(was_training)
+        return captured["logits"].double().numpy()
+    import keras
+
+    model = trainer.model
+    probe = keras.Model(model.inputs, model.get_layer("logits").output)
+    return np.asarray(probe(batch, training=True), dtype=np.float64)
