@@ -96,6 +96,9 @@ def test_crops_and_flips_move_pixels_as_drawn(backend: str, tmp_path: Path) -> N
             range(2 * PADDING + 1))
     first, second = ([explain(seen, images) for batch in epoch for seen in batch]
                      for epoch in epochs)
+    every_offset = set(range(2 * PADDING + 1))  # 64 draws: each offset shows up
+    assert {dy for *_, dy, _ in first + second} == every_offset
+    assert {dx for *_, dx in first + second} == every_offset
     assert first != second, "each epoch draws a new plan"
     again = pixels_seen(backend, tmp_path / "b", {
         "augmentation": {"random_crop_padding": PADDING, "horizontal_flip": True}})
