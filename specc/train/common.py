@@ -3,6 +3,7 @@ epoch loop."""
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import signal
@@ -27,6 +28,11 @@ from specc.train.schedule import Schedule
 Precision = Literal["fp32", "bf16", "fp16"]
 
 CHECKPOINT_FORMAT = 1
+
+# A test hook: after this many optimiser steps (counted over the whole run) the process sends
+# itself SIGINT, so a test can stop a run at a known step inside an epoch through the real
+# Ctrl-C path. Unset in normal use.
+INTERRUPT_AFTER_STEP_VARIABLE = "SPECC_TEST_INTERRUPT_AFTER_STEP"
 
 # Dense (not sparse) peak throughput in TFLOP/s per GPU model, from NVIDIA's data sheets:
 # (bf16/fp16 tensor cores, fp32 as TF32). Names are matched as whole words of the name CUDA
@@ -62,7 +68,7 @@ class RunOptions:
     # None: not given (a new run uses auto, a resumed run its recorded device); the session
     # resolves it to cpu or cuda before anything is decoded or written.
     device: Literal["auto", "cpu", "cuda"] | None = None
-    precision: Precision | None = None  # None: bf16 on a GPU that has it, else fp32
+    precision: Precision | None = None  # None: what the hardware computes natively
     compile: bool = False
     limit_train: int | None = None
     limit_test: int | None = None
@@ -193,6 +199,11 @@ class StopRequest:
                 signal.signal(signum, handler)
 
 
+def _interrupt_after_step() -> int | None:
+    value = os.environ.get(INTERRUPT_AFTER_STEP_VARIABLE, "")
+    return int(value) if value.isdigit() else None
+
+
 def epoch_summary(row: dict) -> str:
     mfu_text = f" mfu {row['mfu']:.1%}" if row.get("mfu") is not None else ""
     return (
@@ -299,6 +310,7 @@ class EpochLoop(ABC, Generic[Plan]):
     def _run_steps(self, plan: Plan, stop: StopRequest) -> bool:
         """Steps to the epoch's end; False if a stop was requested (then saved first)."""
         check_every = max(self.ctx.options.nan_check_every, 1)
+        interrupt_after = _interrupt_after_step()
         while self.step_in_epoch < self.steps_per_epoch:
             if stop.requested:
                 self.save()
@@ -309,6 +321,8 @@ class EpochLoop(ABC, Generic[Plan]):
             self.global_step += 1
             self.step_in_epoch += 1
             self._report_step(check_every)
+            if self.global_step == interrupt_after:
+                os.kill(os.getpid(), signal.SIGINT)
         return True
 
     def _report_step(self, check_every: int) -> None:

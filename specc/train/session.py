@@ -22,7 +22,13 @@ from pydantic import ValidationError
 from specc.errors import ExitCode, SpeccError
 from specc.spec.load import LoadedSpec, load_spec
 from specc.spec.recipe import TrainRecipe
-from specc.train.common import EngineContext, Outcome, RunOptions, normalization_stats
+from specc.train.common import (
+    EngineContext,
+    Outcome,
+    RunOptions,
+    final_softmax_layer,
+    normalization_stats,
+)
 from specc.train.data import Dataset, load_dataset
 from specc.train.device import resolve_device
 from specc.train.progress import EpochProgress
@@ -144,6 +150,7 @@ def train(request: TrainRequest) -> int:
     if request.resume is None and request.out.exists() and not request.out.is_dir():
         raise SpeccError(f"--out {request.out}: is a file, not a folder")
     loaded = load_spec(request.spec)
+    final_softmax_layer(loaded)  # a softmax inside the last layer is refused before any run exists
     options = request.options
     recorded: dict | None = None
     if request.resume is not None:
