@@ -32,6 +32,7 @@ from typing import IO, ClassVar
 import numpy as np
 
 from specc.errors import SpeccError
+from specc.files import atomic_path
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -187,13 +188,11 @@ def _write_cache(path: Path, dataset: Dataset) -> None:
     """Best effort: a cache that cannot be written only costs the next run its decode time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
-        with os.fdopen(handle, "wb") as out:
+        with atomic_path(path, suffix=".part") as temp, open(temp, "wb") as out:
             np.savez(
                 out, x_train=dataset.x_train, y_train=dataset.y_train, x_test=dataset.x_test,
                 y_test=dataset.y_test, classes=np.array(dataset.classes), source=dataset.source,
             )
-        os.replace(temp_name, path)
     except OSError:
         return
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from specc.errors import SpeccError
+from specc.files import strict_json, write_text_atomic
 from specc.spec.load import load_spec
 from specc.train.checkpoint import read_checkpoint
 from specc.train.common import RunOptions, final_softmax_layer
@@ -64,7 +64,7 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
     folder = _output_folder(request, checkpoint)
     plot_confusion(result, folder / "confusion_matrix.png",
                    f"{loaded.spec.name} on {Path(data.source).name}")
-    (folder / "eval.json").write_text(json.dumps(
+    write_text_atomic(folder / "eval.json", strict_json(
         {**result.as_json(), "checkpoint": str(checkpoint), "data": data.source}, indent=2) + "\n")
     print(f"\nConfusion matrix: {folder / 'confusion_matrix.png'}")
     return 0

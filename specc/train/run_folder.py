@@ -15,28 +15,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 from specc.errors import SpeccError
+from specc.files import atomic_path, strict_json, write_text_atomic
 
 METRIC_FIELDS = (
     "epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr",
     "images_per_s", "epoch_time_s", "mfu",
 )
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class RunFolder:
@@ -73,7 +61,7 @@ class RunFolder:
         return self.path / "checkpoints" / "last.ckpt"
 
     def write_json(self, name: str, value: object) -> None:
-        write_text_atomic(self.path / name, json.dumps(value, indent=2, sort_keys=True) + "\n")
+        write_text_atomic(self.path / name, strict_json(value, indent=2, sort_keys=True) + "\n")
 
     def write_text(self, name: str, text: str) -> None:
         write_text_atomic(self.path / name, text)
@@ -87,17 +75,16 @@ class RunFolder:
     def record_epoch(self, row: dict) -> None:
         """Append one epoch, dropping rows of epochs that a resumed run is redoing."""
         rows = [r for r in self.metrics() if r["epoch"] < row["epoch"]] + [row]
-        self.write_text("metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+        self.write_text("metrics.jsonl", "".join(strict_json(r) + "\n" for r in rows))
         self._write_csv(rows)
         self._plot(rows)
 
     def _write_csv(self, rows: list[dict]) -> None:
-        handle, temp = tempfile.mkstemp(dir=self.path, prefix=".metrics.csv.")
-        with os.fdopen(handle, "w", newline="") as out:
+        with atomic_path(self.path / "metrics.csv") as temp, \
+                open(temp, "w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=METRIC_FIELDS, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(temp, self.path / "metrics.csv")
 
     def _plot(self, rows: list[dict]) -> None:
         import matplotlib
@@ -117,8 +104,8 @@ class RunFolder:
             axes.grid(alpha=0.3)
             axes.legend()
         figure.tight_layout()
-        handle, temp = tempfile.mkstemp(dir=self.path, prefix=".learning_curve.", suffix=".png")
-        os.close(handle)
-        figure.savefig(temp, dpi=100)
-        plt.close(figure)
-        os.replace(temp, self.path / "learning_curve.png")
+        try:
+            with atomic_path(self.path / "learning_curve.png", suffix=".png") as temp:
+                figure.savefig(temp, dpi=100)
+        finally:
+            plt.close(figure)

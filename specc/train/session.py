@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from specc.errors import ExitCode, SpeccError
+from specc.errors import ExitCode, SpeccError, one_line, shell_word
 from specc.spec.load import LoadedSpec, load_spec
 from specc.spec.recipe import TrainRecipe
 from specc.train.common import EngineContext, Outcome, RunOptions, normalization_stats
@@ -162,8 +162,10 @@ def train(request: TrainRequest) -> int:
     ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std)
     outcome = _run_engine(ctx, model, resume=request.resume is not None)
     if outcome.interrupted:
-        print(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume with:\n"
-              f"  specc train {loaded.path} --resume {run.path}", file=sys.stderr)
+        print(one_line(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume "
+                       "with:") + "\n  " + " ".join(shell_word(word) for word in
+                          ("specc", "train", str(loaded.path), "--resume", str(run.path))),
+              file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     _report(loaded, recipe, run, outcome)
     return int(ExitCode.OK)
