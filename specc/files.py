@@ -16,13 +16,22 @@ from typing import Any
 @contextmanager
 def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     """A temporary path in `path`'s folder: renamed over `path` when the block ends normally,
-    removed when it raises (whatever it raises, Ctrl-C included)."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    removed when it raises (whatever it raises, Ctrl-C included).
+
+    An OSError names `path` (not the temporary file) so that the message says which file
+    could not be written."""
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
     os.close(handle)
     temp = Path(name)
     try:
         yield temp
         os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -19,7 +19,6 @@ import torch
 from train_support import TINY_SPEC, write_image_folder
 
 from specc.train.checkpoint import read_checkpoint
-from specc.train.engine_keras import arrays_from_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 3
@@ -77,7 +76,9 @@ def saved_state(run: Path) -> tuple[int, dict[str, np.ndarray]]:
     if backend == "torch":
         state = torch.load(io.BytesIO(payload), weights_only=True)
         return state["epoch"], {name: value.numpy() for name, value in state["model"].items()}
-    arrays, meta = arrays_from_payload(payload, run)
+    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(str(arrays.pop("meta")))
     return meta["epoch"], {name: value for name, value in arrays.items()
                            if name.startswith("model_")}
 

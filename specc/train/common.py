@@ -3,6 +3,7 @@ epoch loop."""
 
 from __future__ import annotations
 
+import math
 import random
 import signal
 import time
@@ -224,6 +225,24 @@ class EpochLoop(ABC, Generic[Plan]):
     @abstractmethod
     def save(self) -> None: ...
 
+    @abstractmethod
+    def weights_finite(self) -> bool:
+        """Whether every floating-point weight and buffer of the model is finite."""
+
+    def require_finite(self, test_loss: float | None = None) -> None:
+        """DivergedError if the weights (or the test loss) are NaN or infinite; called before
+        every save, so such a checkpoint never replaces the last good one."""
+        problems = []
+        if test_loss is not None and not math.isfinite(test_loss):
+            problems.append(f"the test loss is {test_loss}")
+        if not self.weights_finite():
+            problems.append("the weights hold NaN or infinite values")
+        if problems:
+            raise DivergedError(
+                f"training diverged in epoch {self.epoch + 1}: {' and '.join(problems)}; stopped "
+                f"without saving. The last good checkpoint is {self.ctx.run.checkpoint} (if an "
+                "earlier epoch completed); try a lower --lr")
+
     def checkpoint_meta(self, backend: str) -> dict[str, Any]:
         """What both engines' checkpoints record besides their framework's state."""
         ctx = self.ctx
@@ -272,6 +291,7 @@ class EpochLoop(ABC, Generic[Plan]):
         check_every = max(self.ctx.options.nan_check_every, 1)
         while self.step_in_epoch < self.steps_per_epoch:
             if stop.requested:
+                self.require_finite()
                 self.save()
                 self.ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
                                             f"{self.step_in_epoch}; checkpoint saved")
@@ -295,6 +315,7 @@ class EpochLoop(ABC, Generic[Plan]):
         images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time, 1e-9)
         eval_started = time.perf_counter()
         result = self.evaluate()
+        self.require_finite(result.loss)
         row = {
             "epoch": self.epoch + 1, "train_loss": train_loss,
             "train_accuracy": train_accuracy, "test_loss": result.loss,

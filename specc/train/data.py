@@ -80,11 +80,33 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
     def limited(self, train: int | None, test: int | None) -> Dataset:
-        """The first `train` / `test` examples (the archives are already shuffled)."""
-        return Dataset(
-            self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test],
-            self.classes, self.source,
-        )
+        """`train` / `test` examples of each split, stratified: every class present, in about
+        its share of the split (see `stratified`), in the data's (shuffled) order."""
+        train_index = stratified(self.y_train, train, len(self.classes), "--limit-train")
+        test_index = stratified(self.y_test, test, len(self.classes), "--limit-test")
+        return Dataset(self.x_train[train_index], self.y_train[train_index],
+                       self.x_test[test_index], self.y_test[test_index], self.classes,
+                       self.source)
+
+
+def stratified(labels: np.ndarray, count: int | None, classes: int, flag: str) -> np.ndarray | slice:
+    """Indices of `count` examples: first one of every class present, then each class in
+    proportion to its size (its k-th example ranks at (k + 0.5) / its count), ties broken by
+    position; returned in the original order. Fewer than the classes present is refused."""
+    if count is None or count >= len(labels):
+        return slice(None)
+    sizes = np.bincount(labels, minlength=classes)
+    present = int((sizes > 0).sum())
+    if count < present:
+        raise SpeccError(f"{flag} {count}: fewer than the {present} classes in the data; give "
+                         f"at least {present} so that every class is present")
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels)) - np.repeat(starts, sizes)
+    share = (rank + 0.5) / sizes[labels]
+    key = np.where(rank == 0, -1.0, share)
+    return np.sort(np.argsort(key, kind="stable")[:count])
 
 
 def cache_dir() -> Path:
@@ -438,6 +460,9 @@ def _decode_archive(archive: Path) -> Dataset:
                     images.add(*located, where, content)
             _check_archive_end(tar, name)
     except (tarfile.TarError, EOFError, zlib.error, OSError, lzma.LZMAError) as error:
+        if str(error).startswith("file could not be opened successfully"):
+            raise SpeccError(f"{name}: not a tar archive (plain, or compressed with gzip, bzip2 "
+                             f"or xz); {HOW_TO_GET}") from None
         raise SpeccError(f"{name}: corrupt or truncated archive ({error})") from None
     if OFFICIAL_TRAIN[0] in batches:
         return _official_dataset(batches, name)
@@ -571,8 +596,12 @@ def decode_image(content: bytes, name: str) -> np.ndarray:
                     raise SpeccError(f"{name}: the image declares {width:,}x{height:,} pixels; "
                                      f"at most {MAX_IMAGE_PIXELS:,} pixels per image")
                 return _rgb(image, name)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-            Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:
+        raise SpeccError(f"{name}: the image declares more than {MAX_IMAGE_PIXELS:,} pixels "
+                         f"({error})") from None
+    except UnidentifiedImageError:
+        raise SpeccError(f"{name}: not a PNG or JPEG image (only PNG and JPEG are read)") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise SpeccError(f"{name}: corrupt or unreadable image ({error}); PNG and JPEG are "
                          "read") from None
 

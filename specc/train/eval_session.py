@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import numpy as np
 from specc.errors import SpeccError
 from specc.files import strict_json, write_text_atomic
 from specc.spec.load import load_spec
-from specc.train.checkpoint import read_checkpoint
-from specc.train.common import RunOptions, final_softmax_layer
+from specc.train.checkpoint import max_checkpoint_bytes, read_checkpoint
+from specc.train.common import DivergedError, RunOptions, final_softmax_layer
 from specc.train.data import load_dataset
 from specc.train.results import plot_confusion
 from specc.train.session import build_model, check_data_fits
@@ -47,7 +48,7 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
         raise SpeccError(f"{request.spec}: no such spec file")
     loaded = load_spec(request.spec)
     checkpoint = _checkpoint_file(request.checkpoint)
-    backend, payload = read_checkpoint(checkpoint)
+    backend, payload = read_checkpoint(checkpoint, max_checkpoint_bytes(loaded.info.total_params))
     data = load_dataset(request.data).limited(None, request.limit_test)
     check_data_fits(loaded, data)
     if backend == "torch":
@@ -60,6 +61,9 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
     model = build_model(loaded, RunOptions(backend=backend, precision="fp32"), None)
     result = evaluate_payload(payload, checkpoint, loaded, model, final_softmax_layer(loaded),
                               data, request.batch_size, request.device)
+    if not math.isfinite(result.loss):
+        raise DivergedError(f"{checkpoint}: the test loss is {result.loss}: the model's outputs "
+                            "are not finite (the run diverged); nothing was written")
     print(result.report())
     folder = _output_folder(request, checkpoint)
     plot_confusion(result, folder / "confusion_matrix.png",

@@ -5,14 +5,13 @@ Framework imports happen in the engines, which this module loads only when train
 
 from __future__ import annotations
 
-import json
 import platform
 import random
 import shutil
 import sys
 import tempfile
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +67,26 @@ def check_data_fits(loaded: LoadedSpec, data: Dataset) -> None:
         raise SpeccError(f"{data.source}: the training or test set is empty")
 
 
+def check_recipe_runs(loaded: LoadedSpec, recipe: TrainRecipe, data: Dataset) -> None:
+    """Refuse, before training, a recipe that the schema accepts but the engines cannot run
+    with this model and data (one line naming the field, exit 2)."""
+    height, width = data.image_shape[:2]
+    padding = recipe.augmentation.random_crop_padding
+    if padding >= min(height, width):
+        raise SpeccError(
+            f"train.augmentation.random_crop_padding is {padding}, not smaller than the "
+            f"{height}x{width} images; random crops need padding below {min(height, width)} "
+            "(CIFAR-10 recipes use 4)", file=loaded.file,
+            position=loaded.source.value(("train", "augmentation", "random_crop_padding")))
+    batch = min(recipe.batch_size, len(data.y_train))  # what the engines train with
+    for layer_info in loaded.info.layers:
+        problem = layer_info.layer.training_problem(layer_info.input_shapes, batch)
+        if problem is not None:
+            raise SpeccError(f"layer {layer_info.layer.name!r} ({layer_info.layer.type}) "
+                             f"{problem}", file=loaded.file,
+                             position=loaded.source.value(("layers", layer_info.index)))
+
+
 def seed_everything(seed: int, backend: str) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -119,7 +138,7 @@ def environment(engine_env: dict[str, Any]) -> dict[str, Any]:
 
 def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
     run = RunFolder.existing(request.resume)
-    recorded = json.loads((run.path / "recipe.json").read_text())
+    recorded = run.recorded_run({option.name for option in fields(RunOptions)})
     if recorded["spec"]["sha256"] != loaded.sha256:
         raise SpeccError(
             f"--resume {run.path}: that run was made from spec {recorded['spec']['name']!r} "
@@ -146,6 +165,7 @@ def train(request: TrainRequest) -> int:
         data_source = request.data
     data = load_dataset(data_source).limited(options.limit_train, options.limit_test)
     check_data_fits(loaded, data)
+    check_recipe_runs(loaded, recipe, data)
     mean, std = normalization_stats(recipe, data.x_train)
     seed_everything(recipe.seed, options.backend)
     if request.resume is None:
