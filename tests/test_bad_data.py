@@ -158,20 +158,23 @@ def test_an_internal_error_is_one_line_naming_a_report(
 
 def test_a_full_disk_after_the_checkpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    """The checkpoint is written, then the disk is full: one line naming the file, exit 2,
-    the checkpoint intact and no temporary file anywhere."""
+    """The epoch's checkpoint is written, then the disk is full for the metrics: one line
+    naming the file, exit 2, the checkpoint intact and no temporary file anywhere."""
     import specc.files
+    from specc.train.checkpoint import read_checkpoint
 
-    class FullDisk:
+    class FullDiskForMetrics:
         def __getattr__(self, name: str) -> object:
             return getattr(os, name)
 
         @staticmethod
         def fsync(handle: int) -> None:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            if ".metrics.jsonl." in os.readlink(f"/proc/self/fd/{handle}"):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            os.fsync(handle)
 
     monkeypatch.setenv("SPECC_DATA", str(tmp_path))
-    monkeypatch.setattr(specc.files, "os", FullDisk())
+    monkeypatch.setattr(specc.files, "os", FullDiskForMetrics())
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY_SPEC)
     data = write_image_folder(tmp_path / "images", train=64, test=32)
@@ -179,10 +182,11 @@ def test_a_full_disk_after_the_checkpoint(monkeypatch: pytest.MonkeyPatch, tmp_p
                  "--epochs", "1", "--device", "cpu"])
     assert code == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert re.fullmatch(r".+/runs/tiny-[\d-]+/(spec\.yaml|recipe\.json|metrics\.jsonl): no space "
-                        r"left on the device", line), line
-    leftovers = [p for p in (tmp_path / "runs").rglob(".*")]
-    assert leftovers == []
+    assert re.fullmatch(r".+/runs/tiny-[\d-]+/metrics\.jsonl: no space left on the device",
+                        line), line
+    (run,) = (tmp_path / "runs").iterdir()
+    assert read_checkpoint(run / "checkpoints" / "last.ckpt")[0] == "torch"
+    assert [p for p in run.rglob(".*")] == []
 
 
 def test_a_damaged_decoded_data_cache_is_rebuilt(tmp_path: Path,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specc.errors import SpeccError
+from specc.errors import SpeccError, one_line
 from specc.files import strict_json, write_text_atomic
 from specc.spec.load import load_spec
 from specc.train.checkpoint import max_checkpoint_bytes, read_checkpoint
@@ -70,7 +70,7 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
                    f"{loaded.spec.name} on {Path(data.source).name}")
     write_text_atomic(folder / "eval.json", strict_json(
         {**result.as_json(), "checkpoint": str(checkpoint), "data": data.source}, indent=2) + "\n")
-    print(f"\nConfusion matrix: {folder / 'confusion_matrix.png'}")
+    print("\n" + one_line(f"Confusion matrix: {folder / 'confusion_matrix.png'}"))
     return 0
 
 

@@ -172,13 +172,13 @@ def train(request: TrainRequest) -> int:
         run = RunFolder.create(request.out, loaded.spec.name)
         try:
             model = build_model(loaded, options, run.path / "build")
-        except SpeccError:
+            _write_run_description(run, loaded, recipe, options, data, mean, std)
+        except BaseException:
             shutil.rmtree(run.path, ignore_errors=True)  # nothing was trained: leave no run
             raise
-        _write_run_description(run, loaded, recipe, options, data, mean, std)
     else:
         model = build_model(loaded, options, run.path / "build")
-    print(f"Run folder: {run.path}", flush=True)
+    print(one_line(f"Run folder: {run.path}"), flush=True)
     ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std)
     outcome = _run_engine(ctx, model, resume=request.resume is not None)
     if outcome.interrupted:
@@ -258,4 +258,4 @@ def _report(loaded: LoadedSpec, recipe: TrainRecipe, run: RunFolder, outcome: Ou
     result["training"] = training_summary(run.metrics(), milestones)
     print("\n".join(describe_summary(result["training"])))
     run.write_json("result.json", result)
-    print(f"Run folder: {run.path}")
+    print(one_line(f"Run folder: {run.path}"))
