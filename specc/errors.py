@@ -58,7 +58,7 @@ class SpeccError(Exception):
             if self.position is not None:
                 prefix += f"{self.position.line}:{self.position.col}:"
             prefix += " "
-        return prefix + self.message
+        return one_line(prefix + self.message)
 
 
 class ExpectationError(SpeccError):

@@ -70,6 +70,12 @@ def check_data_fits(loaded: LoadedSpec, data: Dataset) -> None:
 def check_recipe_runs(loaded: LoadedSpec, recipe: TrainRecipe, data: Dataset) -> None:
     """Refuse, before training, a recipe that the schema accepts but the engines cannot run
     with this model and data (one line naming the field, exit 2)."""
+    output = tuple(loaded.info.output_shape)
+    if len(output) != 1:
+        raise SpeccError(
+            f"the model's output is {output} per example; training needs one vector of class "
+            "scores (end with Flatten or GlobalAveragePooling2D, then Dense)", file=loaded.file,
+            position=loaded.source.value(("layers", len(loaded.spec.layers) - 1)))
     height, width = data.image_shape[:2]
     padding = recipe.augmentation.random_crop_padding
     if padding >= min(height, width):

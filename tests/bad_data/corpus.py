@@ -396,6 +396,18 @@ def batchnorm_on_flat_features_with_batch_1(work: Path, assets: Assets) -> list[
     return ["train", "bn.yaml", "--data", str(assets.images), "--out", "runs"]
 
 
+def output_not_a_vector(work: Path, assets: Assets) -> list[str]:
+    """Class scores per position (4 channels of an 8x8 map): check_data_fits sees 4 classes,
+    but the loss needs one vector per example."""
+    spec = TINY_SPEC.replace(
+        "  - {name: pool, type: GlobalAveragePooling2D}\n  - {name: drop, type: Dropout, rate: 0.2}\n"
+        "  - {name: logits, type: Dense, units: 4}\n",
+        "  - {name: logits, type: Conv2D, filters: 4, kernel_size: 1}\n")
+    assert spec != TINY_SPEC
+    (work / "map.yaml").write_text(spec)
+    return ["train", "map.yaml", "--data", str(assets.images), "--out", "runs"]
+
+
 def divergence(work: Path, assets: Assets) -> list[str]:
     return _train(assets, str(assets.images), "--lr", "1e308", "--epochs", "1")
 
@@ -505,6 +517,9 @@ CASES: tuple[Case, ...] = (
          batchnorm_on_flat_features_with_batch_1, 2,
          r"bn\.yaml:\d+:\d+: layer 'bn' \(BatchNormalization\) normalises each channel over 1 "
          r"value per training batch .+"),
+    Case("output_not_a_vector", "cannot train", output_not_a_vector, 2,
+         r"map\.yaml:\d+:\d+: the model's output is \(8, 8, 4\) per example; training needs one "
+         r"vector of class scores .+"),
     Case("divergence", "divergence", divergence, 1,
          r"(the training loss became (nan|inf|-inf) at step \d+ .+|training diverged in epoch "
          r"1: .+)", leaves_run=True, needs_torch=True),
