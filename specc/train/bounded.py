@@ -12,14 +12,22 @@ import io
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
+from tokenize import TokenError
 from typing import IO
 
 import numpy as np
 from numpy.lib import format as npy_format
 
 from specc.errors import SpeccError, os_error
+
+# What a damaged zip or .npy header can raise (numpy parses the header with Python's tokenizer;
+# zipfile refuses unknown compression methods and encrypted members).
+_DAMAGED_NPZ = (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError,
+                NotImplementedError, RuntimeError, SyntaxError, TokenError, OverflowError,
+                MemoryError)
 
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -83,7 +91,7 @@ def read_npz(source: bytes | Path, checks: dict[str, MemberCheck], max_bytes: in
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+    except _DAMAGED_NPZ as error:
         raise SpeccError(f"{name}: not a valid .npz archive ({error})") from None
     with archive:
         members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
@@ -117,8 +125,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, check: MemberC
             data = bytearray(size)
             read = stream.readinto(data)
             extra = stream.read(1)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as error:
-        raise SpeccError(f"{where}: unreadable ({error})") from None
+    except _DAMAGED_NPZ as error:
+        raise SpeccError(f"{where}: unreadable ({type(error).__name__}: {error})") from None
     if read != size or extra:
         raise SpeccError(f"{where}: holds a different number of bytes than its header says")
     order = "F" if fortran else "C"

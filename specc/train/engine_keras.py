@@ -338,7 +338,7 @@ def arrays_from_payload(payload: bytes, path: Any, model_variables: list,
                       exact=optimizer_variables is not None)
     try:
         meta = json.loads(str(arrays.pop("meta")))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise SpeccError(f"{path}: damaged checkpoint: its metadata is not JSON ({error})") from None
     return arrays, check_meta(meta, path, CHECKPOINT_FORMAT)
 

@@ -104,7 +104,7 @@ class RunFolder:
                 continue
             try:
                 row = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 row = None
             if not isinstance(row, dict) or not _is_metrics_row(row):
                 raise SpeccError(f"damaged metrics: line {number} is not an epoch's metrics",
@@ -133,7 +133,7 @@ class RunFolder:
                              "made by `specc train`, or it is damaged")
         try:
             recorded = json.loads(self._read_record("recipe.json"))
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise SpeccError(f"{where}: damaged, not JSON ({error})") from None
         spec, data, options = (recorded.get(k) if isinstance(recorded, dict) else None
                                for k in ("spec", "data", "options"))
