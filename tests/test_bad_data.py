@@ -274,3 +274,56 @@ def test_one_line_and_shell_words() -> None:
     assert "\n" not in word
     assert subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True,
                           check=True).stdout == b"runs/it's\nhere"
+
+
+def test_non_finite_weights_at_an_epoch_end_are_divergence(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Weights that became infinite without a NaN training loss yet (checked every step only
+    on the device): the epoch's end refuses to save them and exits 1; `specc eval` of a
+    checkpoint holding such weights exits 1 too."""
+    import torch
+
+    from specc.train import engine_torch
+
+    original = engine_torch.TorchTrainer.evaluate
+
+    def poisoned(self: engine_torch.TorchTrainer) -> object:
+        with torch.no_grad():
+            self.model.conv1.weight[0, 0, 0, 0] = float("inf")
+        return original(self)
+
+    monkeypatch.setenv("SPECC_DATA", str(tmp_path))
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    data = write_image_folder(tmp_path / "images", train=64, test=32)
+    argv = ["train", str(spec), "--data", str(data), "--out", str(tmp_path / "runs"),
+            "--epochs", "2", "--device", "cpu"]
+    assert main(argv) == 0  # a good run first, for a good checkpoint to evaluate and poison
+    (good,) = (tmp_path / "runs").iterdir()
+    capsys.readouterr()
+    monkeypatch.setattr(engine_torch.TorchTrainer, "evaluate", poisoned)
+    assert main([*argv[:-4], "--out", str(tmp_path / "bad_runs"), "--epochs", "1"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r"specc: training diverged in epoch 1: the test loss is (nan|inf) and the "
+                        r"weights hold NaN or infinite values; stopped without saving \(no epoch "
+                        r"completed before, so there is no checkpoint\); try a lower --lr", line)
+    (bad,) = (tmp_path / "bad_runs").iterdir()
+    assert not (bad / "checkpoints" / "last.ckpt").exists()
+    monkeypatch.undo()
+
+    from specc.train.checkpoint import read_checkpoint, write_checkpoint
+
+    _, payload = read_checkpoint(good / "checkpoints" / "last.ckpt")
+    state = torch.load(io.BytesIO(payload), weights_only=True)
+    state["model"]["conv1.weight"][0, 0, 0, 0] = float("nan")
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_checkpoint(tmp_path / "nan.ckpt", "torch", buffer.getvalue())
+    monkeypatch.setenv("SPECC_DATA", str(tmp_path))
+    assert main(["eval", str(spec), "--checkpoint", str(tmp_path / "nan.ckpt"), "--data",
+                 str(data), "--out", str(tmp_path / "eval"), "--device", "cpu"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("nan.ckpt: the model's weights hold NaN or infinite values (the run "
+                         "diverged); nothing to evaluate")
+    assert not (tmp_path / "eval" / "eval.json").exists()

@@ -238,10 +238,12 @@ class EpochLoop(ABC, Generic[Plan]):
         if not self.weights_finite():
             problems.append("the weights hold NaN or infinite values")
         if problems:
+            checkpoint = self.ctx.run.checkpoint
+            kept = (f"the last good checkpoint is {checkpoint}" if checkpoint.is_file()
+                    else "no epoch completed before, so there is no checkpoint")
             raise DivergedError(
                 f"training diverged in epoch {self.epoch + 1}: {' and '.join(problems)}; stopped "
-                f"without saving. The last good checkpoint is {self.ctx.run.checkpoint} (if an "
-                "earlier epoch completed); try a lower --lr")
+                f"without saving ({kept}); try a lower --lr")
 
     def checkpoint_meta(self, backend: str) -> dict[str, Any]:
         """What both engines' checkpoints record besides their framework's state."""
