@@ -253,14 +253,15 @@ class KerasTrainer(EpochLoop[EpochPlan]):
                                            max_checkpoint_bytes(self.ctx.loaded.info.total_params))
         if backend != "keras":
             raise SpeccError(f"{path}: a {backend} checkpoint, not a Keras one")
-        arrays, meta = arrays_from_payload(payload, path, self.model.variables,
-                                           self.optimizer.variables)
-        check_keras_extras(meta, path)
+        meta = meta_from_payload(payload, path)  # first: it says why the arrays may differ
         self.check_same_spec(meta, path)
-        trained_in = meta.get("precision", "fp32")
+        trained_in = meta["precision"]
         if trained_in != self.precision:  # fp16 adds the loss scale's optimizer variables
             raise SpeccError(f"{path}: this Keras run trained in {trained_in}; resume it with "
                              f"--precision {trained_in}, not {self.precision}")
+        arrays, meta = arrays_from_payload(payload, path, self.model.variables,
+                                           self.optimizer.variables)
+        check_keras_extras(meta, path)
         assign_variables(self.model.variables, arrays, "model")
         assign_variables(self.optimizer.variables, arrays, "optimizer")
         self.restore_position(meta)
@@ -332,15 +333,28 @@ def arrays_from_payload(payload: bytes, path: Any, model_variables: list,
         checks |= {f"optimizer_{i}": shape_is(tuple(v.shape), np.dtype(v.dtype))
                    for i, v in enumerate(optimizer_variables)}
         checks["numpy_key"] = shape_is((624,), np.dtype(np.uint32))
-    checks["meta"] = lambda dtype, shape: None if dtype.kind == "U" and shape == () \
-        else "is not text"
+    checks["meta"] = _meta_check
     arrays = read_npz(payload, checks, len(payload), str(path),
                       exact=optimizer_variables is not None)
+    return arrays, _parse_meta(arrays.pop("meta"), path)
+
+
+def meta_from_payload(payload: bytes, path: Any) -> dict:
+    """Only the checkpoint's metadata, checked."""
+    arrays = read_npz(payload, {"meta": _meta_check}, len(payload), str(path), exact=False)
+    return _parse_meta(arrays["meta"], path)
+
+
+def _meta_check(dtype: np.dtype, shape: tuple[int, ...]) -> str | None:
+    return None if dtype.kind == "U" and shape == () else "is not text"
+
+
+def _parse_meta(text: np.ndarray, path: Any) -> dict:
     try:
-        meta = json.loads(str(arrays.pop("meta")))
+        meta = json.loads(str(text))
     except (ValueError, RecursionError) as error:
         raise SpeccError(f"{path}: damaged checkpoint: its metadata is not JSON ({error})") from None
-    return arrays, check_meta(meta, path, CHECKPOINT_FORMAT)
+    return check_meta(meta, path, CHECKPOINT_FORMAT)
 
 
 def assign_variables(variables: list, arrays: dict[str, np.ndarray], prefix: str) -> None:
