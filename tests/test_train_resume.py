@@ -20,7 +20,6 @@ from train_support import TINY_SPEC, write_image_folder
 
 from specc.train.checkpoint import read_checkpoint
 from specc.train.common import INTERRUPT_AFTER_STEP_VARIABLE
-from specc.train.engine_keras import arrays_from_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 3
@@ -85,7 +84,9 @@ def saved_state(run: Path) -> tuple[dict, dict[str, np.ndarray]]:
         state = torch.load(io.BytesIO(payload), weights_only=True)
         meta, arrays = state, {name: value.numpy() for name, value in state["model"].items()}
     else:
-        arrays, meta = arrays_from_payload(payload, run)
+        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(str(arrays.pop("meta")))
         arrays = {name: value for name, value in arrays.items() if name.startswith("model_")}
     position = {key: int(meta[key]) for key in ("epoch", "step_in_epoch", "global_step")}
     return position, arrays

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 
-from specc.errors import SpeccError
+from specc.errors import SpeccError, os_error
+from specc.files import atomic_path
 from specc.graph import ModelInfo
 from specc.layers.emit import UnsupportedByBackend, ident
 from specc.spec.load import LoadedSpec
@@ -90,19 +90,14 @@ def prepare_out_dir(out_dir: Path) -> None:
 def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over `path`."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with atomic_path(path, suffix=".tmp") as temporary:
+            with open(temporary, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, 0o644)
     except OSError as error:
-        raise SpeccError(f"{path.parent}: cannot write there ({error.strerror})") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        raise os_error(error, "write the generated source", path) from None
 
 
 def unsupported(loaded: LoadedSpec, index: int, backend: str, error: UnsupportedByBackend) -> SpeccError:

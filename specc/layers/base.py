@@ -104,6 +104,10 @@ class Layer(BaseModel):
         """Floating-point operations for one example; a multiply-add counts as 2."""
         return 0
 
+    def training_problem(self, input_shapes: Sequence[Shape], batch_size: int) -> str | None:
+        """Why this layer cannot train on batches of `batch_size` examples (None: it can)."""
+        return None
+
     # --- code generation: one place per layer type (specc/backends assemble the files) ---
 
     # Keras arguments written positionally, in this order (e.g. Conv2D's filters, kernel_size).

@@ -4,6 +4,7 @@ epoch loop."""
 from __future__ import annotations
 
 import os
+import math
 import random
 import re
 import signal
@@ -264,6 +265,26 @@ class EpochLoop(ABC, Generic[Plan]):
     @abstractmethod
     def save(self) -> None: ...
 
+    @abstractmethod
+    def weights_finite(self) -> bool:
+        """Whether every floating-point weight and buffer of the model is finite."""
+
+    def require_finite(self, test_loss: float | None = None) -> None:
+        """DivergedError if the weights (or the test loss) are NaN or infinite; called before
+        every save, so such a checkpoint never replaces the last good one."""
+        problems = []
+        if test_loss is not None and not math.isfinite(test_loss):
+            problems.append(f"the test loss is {test_loss}")
+        if not self.weights_finite():
+            problems.append("the weights hold NaN or infinite values")
+        if problems:
+            checkpoint = self.ctx.run.checkpoint
+            kept = (f"the last good checkpoint is {checkpoint}" if checkpoint.is_file()
+                    else "no epoch completed before, so there is no checkpoint")
+            raise DivergedError(
+                f"training diverged in epoch {self.epoch + 1}: {' and '.join(problems)}; stopped "
+                f"without saving ({kept}); try a lower --lr")
+
     def checkpoint_meta(self, backend: str) -> dict[str, Any]:
         """What both engines' checkpoints record besides their framework's state."""
         ctx = self.ctx
@@ -313,6 +334,7 @@ class EpochLoop(ABC, Generic[Plan]):
         interrupt_after = _interrupt_after_step()
         while self.step_in_epoch < self.steps_per_epoch:
             if stop.requested:
+                self.require_finite()
                 self.save()
                 self.ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
                                             f"{self.step_in_epoch}; checkpoint saved")
@@ -338,6 +360,7 @@ class EpochLoop(ABC, Generic[Plan]):
         images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time, 1e-9)
         eval_started = time.perf_counter()
         result = self.evaluate()
+        self.require_finite(result.loss)
         row = {
             "epoch": self.epoch + 1, "train_loss": train_loss,
             "train_accuracy": train_accuracy, "test_loss": result.loss,

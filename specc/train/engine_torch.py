@@ -19,7 +19,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from specc.errors import SpeccError
-from specc.train.checkpoint import read_checkpoint, write_checkpoint
+from specc.train.checkpoint import (
+    check_torch_state,
+    max_checkpoint_bytes,
+    read_checkpoint,
+    write_checkpoint,
+)
 from specc.train.common import (
     CHECKPOINT_FORMAT,
     DivergedError,
@@ -157,9 +162,9 @@ def restore_rng(state: dict[str, Any], device: torch.device) -> None:
     restore_python_rng(state["python"])
 
 
-def load_torch_checkpoint(path) -> dict[str, Any]:
+def load_torch_checkpoint(path, max_bytes: int | None = None) -> dict[str, Any]:
     """The checkpoint's state dict (on the CPU), after its checksum is verified."""
-    backend, payload = read_checkpoint(path)
+    backend, payload = read_checkpoint(path, max_bytes)
     if backend != "torch":
         raise SpeccError(f"{path}: a {backend} checkpoint, not a PyTorch one")
     return state_from_payload(payload, path)
@@ -262,6 +267,9 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             "accumulators": {"loss_sum": self.loss_sum, "correct": self.correct},
         }
 
+    def weights_finite(self) -> bool:
+        return weights_finite(self.model)
+
     def save(self) -> None:
         buffer = io.BytesIO()
         torch.save(self.state(), buffer)
@@ -280,7 +288,8 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         restore_rng(payload_state["rng"], self.device)
 
     def restore_from(self, path) -> None:
-        state = load_torch_checkpoint(path)
+        state = load_torch_checkpoint(path, max_checkpoint_bytes(self.ctx.loaded.info.total_params))
+        check_torch_state(state, path, CHECKPOINT_FORMAT, self.model, self.optimizer)
         self.check_same_spec(state, path)
         self.restore(state)
 
@@ -360,6 +369,13 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         }
 
 
+def weights_finite(model: nn.Module) -> bool:
+    """Every floating-point parameter and buffer finite (one host sync)."""
+    checks = [torch.isfinite(t).all() for t in model.state_dict().values()
+              if t.is_floating_point()]
+    return bool(torch.stack(checks).all()) if checks else True
+
+
 def memory_format_of(model: nn.Module) -> str:
     """How the model's 4-D weights lie in memory (what the kernels really see). A 1x1 kernel
     is both contiguous and channels_last, so it tells nothing and is left out."""
@@ -387,7 +403,11 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
                              state["classes"], data.classes)
     if logits_layer is not None:
         setattr(model, logits_layer, nn.Identity())
+    check_torch_state(state, checkpoint, CHECKPOINT_FORMAT, model, None)
     model.load_state_dict(state["model"])
+    if not weights_finite(model):
+        raise DivergedError(f"{checkpoint}: the model's weights hold NaN or infinite values (the "
+                            "run diverged); nothing to evaluate")
     model.to(device, memory_format=torch.channels_last)
     mean, std = normalization_of(state)
     test = DeviceData(data.x_test, data.y_test, mean, std, device)
