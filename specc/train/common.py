@@ -3,8 +3,8 @@ epoch loop."""
 
 from __future__ import annotations
 
-import os
 import math
+import os
 import random
 import re
 import signal
