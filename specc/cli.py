@@ -16,7 +16,7 @@ from specc import __version__
 from specc.errors import ExitCode, SpeccError
 
 # Shown in this order in --help; every module in specc.commands is a subcommand.
-PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval")
+PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval", "export")
 
 EPILOG = """exit codes:
   0    everything holds

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from specc.errors import SpeccError
@@ -87,21 +89,32 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise SpeccError(f"--out {out_dir}: the folder is not writable")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to a temporary file beside `path`, fsync, rename over it."""
+    with atomic_file(path) as temporary, open(temporary, "wb") as file:
+        file.write(content.encode("utf-8") if isinstance(content, str) else content)
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """A temporary path in `path`'s folder for the caller to write; on success it is fsynced
+    and renamed over `path` (atomic on POSIX); on any error it is removed and `path` is left
+    as it was. The temporary name keeps `path`'s suffix, for writers that require one."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                        dir=path.parent)
     except OSError as error:
         raise SpeccError(f"{path.parent}: cannot write there ({error.strerror})") from None
+    os.close(handle)
+    temporary = Path(name)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
+        yield temporary
+        with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

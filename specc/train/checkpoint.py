@@ -109,3 +109,17 @@ def read_checkpoint(path: Path) -> tuple[str, bytes]:
     if hashlib.sha256(payload).digest() != digest:
         raise SpeccError(f"{path}: corrupted checkpoint (sha256 checksum mismatch)")
     return backend, payload
+
+
+def checkpoint_file(path: Path) -> Path:
+    """The checkpoint a user names: a file, or a run folder's `checkpoints/last.ckpt`."""
+    return path / "checkpoints" / "last.ckpt" if path.is_dir() else path
+
+
+def check_trained_from(meta: dict, spec_sha256: str, spec_path: Path, checkpoint: Path) -> None:
+    """Refuse a checkpoint that was trained from another spec (or another text of it)."""
+    if meta.get("spec_sha256") != spec_sha256:
+        raise SpeccError(
+            f"{checkpoint}: the checkpoint was trained from spec {meta.get('spec_name')!r} with a "
+            f"different text (sha256 {str(meta.get('spec_sha256'))[:12]}...), not from "
+            f"{spec_path} (sha256 {spec_sha256[:12]}...)")
