@@ -22,6 +22,7 @@ EPILOG = """exit codes:
   0    everything holds
   1    the spec is valid but an expectation (or the build gate) does not hold
   2    invalid input: YAML, schema, usage, data, or a backend that cannot express the spec
+  3    a process of a multi-process training run (--nproc, torchrun) died
   130  interrupted (training saves its checkpoint first)
 """
 

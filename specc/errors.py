@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     OK = 0
     EXPECTATION_FAILED = 1  # the spec is valid but a declared expectation (or the gate) does not hold
     INVALID_INPUT = 2  # YAML, schema, usage, data or a backend that cannot express the spec
+    RANK_FAILED = 3  # a process of a multi-process training run died; the others were stopped
     INTERRUPTED = 130  # Ctrl-C during training, after the checkpoint was saved
 
 

@@ -18,6 +18,7 @@ from specc.errors import ExitCode, SpeccError
 from specc.spec.load import LoadedSpec
 from specc.spec.recipe import TrainRecipe
 from specc.train.data import Dataset
+from specc.train.distributed import SINGLE, World
 from specc.train.progress import EpochProgress
 from specc.train.results import EvalResult
 from specc.train.run_folder import RunFolder
@@ -61,6 +62,7 @@ class RunOptions:
     limit_test: int | None = None
     peak_tflops: float | None = None
     nan_check_every: int = 50
+    sync_bn: bool = False  # several processes: BatchNorm statistics over the global batch
 
 
 @dataclass
@@ -75,6 +77,7 @@ class EngineContext:
     std: np.ndarray
     resume_payload: bytes | None = None
     environment: dict = field(default_factory=dict)
+    world: World = SINGLE  # this process's rank in a multi-process run
 
     @property
     def flops_per_example(self) -> int:
@@ -218,6 +221,10 @@ class EpochLoop(ABC, Generic[Plan]):
     @abstractmethod
     def evaluate(self) -> EvalResult: ...
 
+    def stop_requested(self, stop: StopRequest) -> bool:
+        """Whether to stop before the next step (in a multi-process run, all ranks agree)."""
+        return stop.requested
+
     @abstractmethod
     def reset_accumulators(self) -> None: ...
 
@@ -271,7 +278,7 @@ class EpochLoop(ABC, Generic[Plan]):
         """Steps to the epoch's end; False if a stop was requested (then saved first)."""
         check_every = max(self.ctx.options.nan_check_every, 1)
         while self.step_in_epoch < self.steps_per_epoch:
-            if stop.requested:
+            if self.stop_requested(stop):
                 self.save()
                 self.ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
                                             f"{self.step_in_epoch}; checkpoint saved")

@@ -27,9 +27,20 @@ from specc.train.common import (
     EngineContext,
     EpochLoop,
     Precision,
+    StopRequest,
     peak_flops,
     python_rng_state,
     restore_python_rng,
+)
+from specc.train.distributed import (
+    SINGLE,
+    World,
+    all_gather,
+    all_sum,
+    any_rank,
+    barrier,
+    local_batch,
+    shard_range,
 )
 from specc.train.results import EvalResult
 from specc.train.schedule import Schedule
@@ -49,6 +60,29 @@ def pick_precision(device: torch.device, requested: Precision | None) -> Precisi
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return "bf16"
     return "fp32"
+
+
+def rank_device(device: torch.device, world: World) -> torch.device:
+    """One GPU per rank (its local rank); the CPU is shared."""
+    if device.type != "cuda" or not world.distributed:
+        return device
+    count = torch.cuda.device_count()
+    if world.local_rank >= count:
+        raise SpeccError(f"rank {world.rank} is local rank {world.local_rank}, but this machine "
+                         f"has {count} GPU(s); start at most {count} processes per machine")
+    torch.cuda.set_device(world.local_rank)
+    return torch.device("cuda", world.local_rank)
+
+
+def data_parallel(model: nn.Module, device: torch.device, world: World) -> nn.Module:
+    """The module the training steps call: DistributedDataParallel over the ranks (it
+    averages the gradients, and broadcasts rank 0's BatchNorm statistics each step)."""
+    if not world.distributed:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
+                                   else None)
 
 
 def autocast_dtype(precision: Precision) -> torch.dtype | None:
@@ -181,8 +215,9 @@ def state_from_payload(payload: bytes, path, device: torch.device) -> dict[str, 
 
 
 def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Precision,
-             classes: tuple[str, ...]) -> EvalResult:
-    """Plain cross-entropy (no label smoothing) and accuracy on the whole set, one host sync."""
+             classes: tuple[str, ...], world: World = SINGLE) -> EvalResult:
+    """Plain cross-entropy (no label smoothing) and accuracy on the whole set, one host sync.
+    In a multi-process run each rank evaluates its shard and the sums are added up."""
     model.eval()
     count = len(classes)
     loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
@@ -197,16 +232,28 @@ def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Pre
             logits = logits.float()
             loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
             confusion += torch.bincount(labels * count + logits.argmax(1), minlength=count * count)
+    sums = all_sum(torch.cat([loss_sum.view(1), confusion.double()]), world)
+    loss_sum, confusion = sums[0], sums[1:].round().long()
     matrix = confusion.view(count, count).cpu().numpy()
     total = max(int(matrix.sum()), 1)
     return EvalResult(loss_sum.item() / total, float(np.trace(matrix)) / total, matrix, classes)
 
 
-class TorchTrainer(EpochLoop[EpochPlan]):
+@dataclass
+class EpochBatches:
+    """An epoch's plan and the images it indexes: the whole training set in one process;
+    in a multi-process run, this rank's shard, gathered on the host for the epoch."""
+
+    data: DeviceData
+    plan: EpochPlan
+
+
+class TorchTrainer(EpochLoop[EpochBatches]):
     def __init__(self, ctx: EngineContext, model: nn.Module, logits_layer: str | None) -> None:
         self.ctx = ctx
+        self.world = ctx.world
         recipe = ctx.recipe
-        self.device = pick_device(ctx.options.device)
+        self.device = rank_device(pick_device(ctx.options.device), self.world)
         self.precision = pick_precision(self.device, ctx.options.precision)
         if logits_layer is not None:
             if not isinstance(getattr(model, logits_layer, None), nn.Module):
@@ -219,14 +266,22 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             torch.backends.cudnn.allow_tf32 = True
         # NHWC on every device: cuDNN's tensor-core kernels want it, and oneDNN's CPU kernels
         # train cifar_small 1.3x faster with it on the 2-core CPU the README's figures use.
+        if self.world.distributed and ctx.options.sync_bn:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         self.model = model.to(self.device, memory_format=torch.channels_last)
-        self.forward = torch.compile(self.model) if ctx.options.compile else self.model
-        self.train_data = DeviceData(ctx.data.x_train, ctx.data.y_train, ctx.mean, ctx.std,
-                                     self.device)
-        self.test_data = DeviceData(ctx.data.x_test, ctx.data.y_test, ctx.mean, ctx.std,
-                                    self.device)
-        self.batch_size = min(recipe.batch_size, len(self.train_data))
-        self.steps_per_epoch = len(self.train_data) // self.batch_size  # drop_last: fixed shape
+        self.forward = data_parallel(self.model, self.device, self.world)
+        if ctx.options.compile:
+            self.forward = torch.compile(self.forward)
+        train_count = len(ctx.data.y_train)
+        # One process keeps the whole training set on the device; a rank, its epoch's shard.
+        self.train_data = None if self.world.distributed else DeviceData(
+            ctx.data.x_train, ctx.data.y_train, ctx.mean, ctx.std, self.device)
+        start, stop = shard_range(len(ctx.data.y_test), self.world)
+        self.test_data = DeviceData(ctx.data.x_test[start:stop], ctx.data.y_test[start:stop],
+                                    ctx.mean, ctx.std, self.device)
+        self.batch_size = min(recipe.batch_size, train_count)  # the global batch
+        self.rank_batch = local_batch(self.batch_size, self.world)
+        self.steps_per_epoch = train_count // self.batch_size  # drop_last: fixed shape
         self.schedule = Schedule(recipe.schedule, recipe.lr, recipe.epochs * self.steps_per_epoch,
                                  self.steps_per_epoch)
         self.optimizer = make_optimizer(self.model, ctx, self.device)
@@ -250,18 +305,25 @@ class TorchTrainer(EpochLoop[EpochPlan]):
     # --- checkpoints ---------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
+        # The epoch's running sums over every rank, so that any number of ranks can resume.
+        loss_sum = all_sum(self.loss_sum.clone(), self.world)
+        correct = all_sum(self.correct.clone(), self.world)
         return {
             **self.checkpoint_meta("torch"),
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "rng": rng_state(),
-            "accumulators": {"loss_sum": self.loss_sum, "correct": self.correct},
+            "accumulators": {"loss_sum": loss_sum, "correct": correct},
         }
 
     def save(self) -> None:
-        buffer = io.BytesIO()
-        torch.save(self.state(), buffer)
-        write_checkpoint(self.ctx.run.checkpoint, "torch", buffer.getvalue())
+        """Rank 0 writes; every rank waits until the checkpoint is on disk."""
+        state = self.state()
+        if self.world.is_main:
+            buffer = io.BytesIO()
+            torch.save(state, buffer)
+            write_checkpoint(self.ctx.run.checkpoint, "torch", buffer.getvalue())
+        barrier(self.world)
 
     def restore(self, payload_state: dict[str, Any]) -> None:
         self.model.load_state_dict(payload_state["model"])
@@ -271,8 +333,9 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         if self.scaler is not None and payload_state["scaler"]:
             self.scaler.load_state_dict(payload_state["scaler"])
         self.restore_position(payload_state)
-        self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
-        self.correct.copy_(payload_state["accumulators"]["correct"])
+        if self.world.is_main:  # the checkpoint holds the sums over all ranks
+            self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
+            self.correct.copy_(payload_state["accumulators"]["correct"])
         restore_rng(payload_state["rng"])
 
     def restore_from(self, path) -> None:
@@ -282,26 +345,48 @@ class TorchTrainer(EpochLoop[EpochPlan]):
 
     # --- the steps ------------------------------------------------------------------------
 
-    def epoch_plan(self) -> EpochPlan:
-        height, width = self.ctx.data.image_shape[:2]
+    def epoch_plan(self) -> EpochBatches:
+        data = self.ctx.data
+        height, width = data.image_shape[:2]
         augmentation = self.ctx.recipe.augmentation
-        plan = plan_epoch(len(self.train_data), height, width, augmentation.random_crop_padding,
+        plan = plan_epoch(len(data.y_train), height, width, augmentation.random_crop_padding,
                           augmentation.horizontal_flip, self.ctx.recipe.seed, self.epoch,
                           self.device)
         self.model.train()
-        return plan
+        if self.train_data is not None:
+            return EpochBatches(self.train_data, plan)
+        return self._rank_shard(plan)
 
-    def run_step(self, plan: EpochPlan, start: int) -> None:
-        images, labels = augmented_batch(self.train_data, plan, start, start + self.batch_size,
+    def _rank_shard(self, plan: EpochPlan) -> EpochBatches:
+        """Every rank draws the same plan; this rank keeps the images of its part of each
+        global batch, in step order, so that its step s reads [s * b, (s + 1) * b)."""
+        steps, batch, rank_batch = self.steps_per_epoch, self.batch_size, self.rank_batch
+        offsets = torch.arange(rank_batch) + self.world.rank * rank_batch
+        positions = (torch.arange(steps)[:, None] * batch + offsets).reshape(-1)
+        order = plan.order.cpu()[positions].numpy()
+        data = self.ctx.data
+        images = DeviceData(data.x_train[order], data.y_train[order], self.ctx.mean,
+                            self.ctx.std, self.device)
+        on_device = positions.to(self.device)
+        shard = EpochPlan(torch.arange(len(order), device=self.device), plan.rows[on_device],
+                          plan.cols[on_device])
+        return EpochBatches(images, shard)
+
+    def run_step(self, plan: EpochBatches, start: int) -> None:
+        first = start // self.batch_size * self.rank_batch  # this rank's part of the batch
+        images, labels = augmented_batch(plan.data, plan.plan, first, first + self.rank_batch,
                                          self.ctx.recipe.augmentation.random_crop_padding)
         self._step(images, labels)
+
+    def stop_requested(self, stop: StopRequest) -> bool:
+        return any_rank(stop.requested, self.world)
 
     def _step(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         lr = self.schedule.lr(self.global_step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-            logits = self.forward(self.train_data.to_input(images))
+            logits = self.forward(self.test_data.to_input(images))  # the run's one normalisation
         logits = logits.float()
         loss = F.cross_entropy(logits, labels, label_smoothing=self.ctx.recipe.label_smoothing)
         self.optimizer.zero_grad(set_to_none=True)
@@ -321,9 +406,11 @@ class TorchTrainer(EpochLoop[EpochPlan]):
 
     def host_check(self) -> tuple[float, float]:
         """The one host sync: running loss and accuracy, and the NaN/inf watch."""
-        loss_sum, correct, bad_step, bad_value = torch.stack([
+        ranks = all_gather(torch.stack([
             self.loss_sum, self.correct.double(), self.first_bad_step.double(),
-            self.bad_value.double()]).tolist()
+            self.bad_value.double()]), self.world)
+        loss_sum, correct, bad_step, bad_value = _combine_ranks(
+            [values.tolist() for values in ranks])
         if bad_step >= 0:
             step = int(bad_step)
             epoch, batch = divmod(step, self.steps_per_epoch)
@@ -336,8 +423,11 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         return loss_sum / seen, correct / seen
 
     def evaluate(self) -> EvalResult:
-        return evaluate(self.forward, self.test_data, max(self.batch_size, 256), self.precision,
-                        self.ctx.data.classes)
+        # Ranks hold test shards of different lengths: the plain module, not DDP's wrapper,
+        # whose forward would broadcast buffers a different number of times on each rank.
+        model = self.model if self.world.distributed else self.forward
+        return evaluate(model, self.test_data, max(self.batch_size, 256), self.precision,
+                        self.ctx.data.classes, self.world)
 
     def environment(self) -> dict[str, Any]:
         return {
@@ -349,8 +439,20 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             "peak_flops": self.peak, "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
             "memory_format": memory_format_of(self.model),
+            "world_size": self.world.size, "rank_batch_size": self.rank_batch,
+            "process_group": (torch.distributed.get_backend() if self.world.distributed
+                              else None),
+            "sync_bn": self.ctx.options.sync_bn and self.world.distributed,
             "fused_optimizer": all(group.get("fused") for group in self.optimizer.param_groups),
         }
+
+
+def _combine_ranks(ranks: list[list[float]]) -> tuple[float, float, float, float]:
+    """(loss sum, correct, first bad step, its loss) over the ranks: sums, and the earliest
+    step at which any rank's loss became NaN or infinite (-1: none)."""
+    bad = [(step, value) for _, _, step, value in ranks if step >= 0]
+    bad_step, bad_value = min(bad) if bad else (-1.0, 0.0)
+    return (sum(r[0] for r in ranks), sum(r[1] for r in ranks), bad_step, bad_value)
 
 
 def memory_format_of(model: nn.Module) -> str:
