@@ -117,7 +117,7 @@ def checkpoint_reference(trained: dict[str, Path], backend: str, x: np.ndarray) 
     if backend == "torch":
         from specc.train.engine_torch import state_from_payload
 
-        state = state_from_payload(payload, checkpoint, torch.device("cpu"))
+        state = state_from_payload(payload, checkpoint)
         model = build_checked(loaded, "torch", folder).model
         model.load_state_dict(state["model"])
         norm = state["normalization"]
@@ -184,8 +184,7 @@ def test_safetensors_export_holds_the_checkpoint_weights(trained: dict[str, Path
     from specc.train.engine_torch import load_torch_checkpoint
 
     export(trained, "torch", tmp_path / "tiny.safetensors")
-    state = load_torch_checkpoint(trained["torch"] / "checkpoints" / "last.ckpt",
-                                  torch.device("cpu"))
+    state = load_torch_checkpoint(trained["torch"] / "checkpoints" / "last.ckpt")
     with safe_open(tmp_path / "tiny.safetensors", framework="np") as file:
         names = set(file.keys())
         assert file.metadata()["specc_spec"] == "tiny"

@@ -50,11 +50,9 @@ def _describe(meta: dict, checkpoint: Path, backend: str) -> str:
 
 
 def _from_torch(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir: Path) -> Trained:
-    import torch
-
     from specc.train.engine_torch import state_from_payload
 
-    state = state_from_payload(payload, checkpoint, torch.device("cpu"))
+    state = state_from_payload(payload, checkpoint)
     check_trained_from(state, loaded.sha256, loaded.path, checkpoint)
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     try:

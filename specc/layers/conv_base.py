@@ -9,7 +9,7 @@ from specc.errors import LayerError
 from specc.layers.activations import ACTIVATION_FLOPS, ActivationName, InitializerName
 from specc.layers.base import Layer
 from specc.layers.conv_math import Padding, as_pair, spatial_output, torch_padding
-from specc.layers.emit import InitCall, WeightMap, conv_fans, pair_or_int
+from specc.layers.emit import InitCall, UnsupportedByBackend, WeightMap, conv_fans, pair_or_int
 from specc.spec.types import IntPair, Shape, StrictBool
 
 if TYPE_CHECKING:
@@ -53,6 +53,18 @@ class BaseConv(Layer):
 
     def activation_flops(self) -> int:
         return ACTIVATION_FLOPS[self.activation or "linear"]
+
+    def keras_layer_with_equal_strides(self) -> str:
+        """The Keras constructor of a depthwise-based convolution. TensorFlow's depthwise kernel
+        (which SeparableConv2D runs too) accepts only equal row and column strides, so Keras
+        on TensorFlow fails at the first call with anything else: refuse it here instead."""
+        _, (row, column), _ = self.windows()
+        if row != column:
+            raise UnsupportedByBackend(
+                f"TensorFlow's depthwise convolution needs equal strides in rows and columns "
+                f"(received strides={self.strides}); use strides={row} or {column}, or a "
+                "Conv2D with groups", field="strides")
+        return super().keras_layer()
 
     # --- PyTorch: what every convolution shares ---
 

@@ -24,6 +24,9 @@ class DepthwiseConv2D(BaseConv):
 
     keras_positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
 
+    def keras_layer(self) -> str:
+        return self.keras_layer_with_equal_strides()
+
     def output_channels(self, input_channels: int) -> int:
         return input_channels * self.depth_multiplier
 

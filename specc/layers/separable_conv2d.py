@@ -26,6 +26,9 @@ class SeparableConv2D(BaseConv):
 
     keras_positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
 
+    def keras_layer(self) -> str:
+        return self.keras_layer_with_equal_strides()
+
     def output_channels(self, input_channels: int) -> int:
         return self.filters
 

@@ -167,7 +167,7 @@ def shard_range(count: int, world: World) -> tuple[int, int]:
     return start, start + base + (1 if world.rank < extra else 0)
 
 
-def device_type(requested: str) -> str:
+def device_type(requested: str | None) -> str:
     """"cuda" or "cpu": what the run's --device resolves to, for the process group's backend."""
     if requested == "cpu":
         return "cpu"

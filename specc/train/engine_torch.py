@@ -10,7 +10,6 @@ never per step. Learning rates are Python floats from the step-indexed schedule.
 from __future__ import annotations
 
 import io
-import platform
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +27,12 @@ from specc.train.common import (
     EpochLoop,
     Precision,
     StopRequest,
-    peak_flops,
+    device_peak_flops,
     python_rng_state,
     restore_python_rng,
 )
+from specc.train.cpu_peak import processor_name
+from specc.train.device import choose_precision, cpu_capability, resolve_device
 from specc.train.distributed import (
     SINGLE,
     World,
@@ -42,24 +43,15 @@ from specc.train.distributed import (
     local_batch,
     shard_range,
 )
+from specc.train.epoch_plan import HostEpochPlan, draw_epoch_plan
 from specc.train.results import EvalResult
 from specc.train.schedule import Schedule
 
 
-def pick_device(requested: str) -> torch.device:
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise SpeccError("--device cuda: no CUDA device is available (use --device cpu or auto)")
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
-
-
-def pick_precision(device: torch.device, requested: Precision | None) -> Precision:
-    if requested is not None:
-        return requested
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return "bf16"
-    return "fp32"
+def pick_device(requested: str | None) -> torch.device:
+    """The torch device for a --device value (`auto` or None resolved, `cuda` refused without
+    a GPU)."""
+    return torch.device(resolve_device("torch", requested or "auto"))
 
 
 def rank_device(device: torch.device, world: World) -> torch.device:
@@ -124,16 +116,11 @@ class EpochPlan:
 
 def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, seed: int,
                epoch: int, device: torch.device) -> EpochPlan:
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed * 1_000_003 + epoch)
-    order = torch.randperm(count, generator=generator, device=device)
-    dy = torch.randint(0, 2 * padding + 1, (count, 1), generator=generator, device=device)
-    dx = torch.randint(0, 2 * padding + 1, (count, 1), generator=generator, device=device)
-    flips = torch.rand(count, 1, generator=generator, device=device) < 0.5
-    row_range = torch.arange(height, device=device)
-    col_range = torch.arange(width, device=device)
-    cols = torch.where(flips & flip, width - 1 - col_range, col_range) + dx
-    return EpochPlan(order, row_range + dy, cols)
+    """The shared plan (drawn on the CPU from (seed, epoch), the same on every device and for
+    both engines), moved to the device in one copy per array."""
+    plan = draw_epoch_plan(count, height, width, padding, flip, seed, epoch)
+    return EpochPlan(*(torch.from_numpy(array).to(device, non_blocking=True)
+                       for array in (plan.order, plan.rows, plan.cols)))
 
 
 def augmented_batch(data: DeviceData, plan: EpochPlan, start: int, stop: int,
@@ -170,11 +157,14 @@ def make_optimizer(model: nn.Module, ctx: EngineContext, device: torch.device) -
     return optimizer_type(groups, lr=ctx.recipe.lr, fused=True)
 
 
-def rng_state() -> dict[str, Any]:
+def rng_state(device: torch.device) -> dict[str, Any]:
+    """The random state a resume needs: the CPU generator, the training device's own generator
+    (dropout masks on a GPU), numpy's and Python's. Only the training device's generator is
+    kept, so a run saved on a 4-GPU machine resumes on a 1-GPU one."""
     numpy_state = np.random.get_state(legacy=False)
     return {
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "device": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
         "numpy": {"key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
                   "pos": int(numpy_state["state"]["pos"]),
                   "has_gauss": int(numpy_state["has_gauss"]),
@@ -183,30 +173,37 @@ def rng_state() -> dict[str, Any]:
     }
 
 
-def restore_rng(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def restore_rng(state: dict[str, Any], device: torch.device) -> None:
+    """The inverse of `rng_state`. The generators take CPU byte tensors only, whatever device
+    the checkpoint was loaded for; a device generator saved on another kind of device (a CPU
+    run resumed on a GPU) is left as seeded."""
+    torch.set_rng_state(state["torch"].cpu())
+    device_state = state.get("device")
+    if device.type == "cuda" and device_state is not None:
+        torch.cuda.set_rng_state(device_state.cpu(), device)
     numpy_state = state["numpy"]
     np.random.set_state({
         "bit_generator": "MT19937",
-        "state": {"key": numpy_state["key"].numpy().astype(np.uint32), "pos": numpy_state["pos"]},
+        "state": {"key": numpy_state["key"].cpu().numpy().astype(np.uint32),
+                  "pos": numpy_state["pos"]},
         "has_gauss": numpy_state["has_gauss"], "gauss": numpy_state["gauss"],
     })
     restore_python_rng(state["python"])
 
 
-def load_torch_checkpoint(path, device: torch.device) -> dict[str, Any]:
-    """The checkpoint's state dict, after its checksum is verified."""
+def load_torch_checkpoint(path) -> dict[str, Any]:
+    """The checkpoint's state dict (on the CPU), after its checksum is verified."""
     backend, payload = read_checkpoint(path)
     if backend != "torch":
         raise SpeccError(f"{path}: a {backend} checkpoint, not a PyTorch one")
-    return state_from_payload(payload, path, device)
+    return state_from_payload(payload, path)
 
 
-def state_from_payload(payload: bytes, path, device: torch.device) -> dict[str, Any]:
+def state_from_payload(payload: bytes, path) -> dict[str, Any]:
+    """Always loaded on the CPU: `load_state_dict` places each tensor on its parameter's device,
+    and the RNG setters accept CPU tensors only."""
     try:
-        state = torch.load(io.BytesIO(payload), map_location=device, weights_only=True)
+        state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001  (any unpickling failure means a bad file)
         raise SpeccError(f"{path}: unreadable checkpoint ({type(error).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
@@ -222,6 +219,7 @@ def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Pre
     count = len(classes)
     loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
     confusion = torch.zeros(count * count, dtype=torch.int64, device=data.device)
+    ones = torch.ones(batch_size, dtype=torch.int64, device=data.device)
     dtype = autocast_dtype(precision)
     with torch.inference_mode():
         for start in range(0, len(data), batch_size):
@@ -231,7 +229,9 @@ def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Pre
                 logits = model(data.to_input(images))
             logits = logits.float()
             loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
-            confusion += torch.bincount(labels * count + logits.argmax(1), minlength=count * count)
+            # index_add_ into a fixed-size matrix: bincount would sync with the host on CUDA
+            cells = labels * count + logits.argmax(1)
+            confusion.index_add_(0, cells, ones[: len(cells)])
     sums = all_sum(torch.cat([loss_sum.view(1), confusion.double()]), world)
     loss_sum, confusion = sums[0], sums[1:].round().long()
     matrix = confusion.view(count, count).cpu().numpy()
@@ -254,7 +254,8 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         self.world = ctx.world
         recipe = ctx.recipe
         self.device = rank_device(pick_device(ctx.options.device), self.world)
-        self.precision = pick_precision(self.device, ctx.options.precision)
+        precision = choose_precision(self.device.type, ctx.options.precision)
+        self.precision, self.precision_reason = precision.precision, precision.reason
         if logits_layer is not None:
             if not isinstance(getattr(model, logits_layer, None), nn.Module):
                 raise SpeccError(f"the generated PyTorch model has no submodule {logits_layer!r} "
@@ -269,6 +270,9 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         if self.world.distributed and ctx.options.sync_bn:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         self.model = model.to(self.device, memory_format=torch.channels_last)
+        # Training steps run the compiled module (DistributedDataParallel's wrapper in a
+        # multi-process run); evaluation runs the plain one, which shares its weights (the
+        # compiled graph is for the training step's fixed batch shape).
         self.forward = data_parallel(self.model, self.device, self.world)
         if ctx.options.compile:
             self.forward = torch.compile(self.forward)
@@ -288,8 +292,9 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         self.scaler = torch.amp.GradScaler(self.device.type) if self.precision == "fp16" else None
         self.dtype = autocast_dtype(self.precision)
         self.device_name = (torch.cuda.get_device_name(self.device) if self.device.type == "cuda"
-                            else platform.processor() or platform.machine())
-        self.peak = peak_flops(self.device_name, self.precision, ctx.options.peak_tflops)
+                            else processor_name())
+        self.peak, self.peak_source = device_peak_flops(
+            self.device.type, self.device_name, self.precision, ctx.options.peak_tflops)
         self.epoch = 0
         self.last_row = None
         self.step_in_epoch = 0
@@ -312,7 +317,7 @@ class TorchTrainer(EpochLoop[EpochBatches]):
             **self.checkpoint_meta("torch"),
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-            "rng": rng_state(),
+            "rng": rng_state(self.device),
             "accumulators": {"loss_sum": loss_sum, "correct": correct},
         }
 
@@ -336,10 +341,10 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         if self.world.is_main:  # the checkpoint holds the sums over all ranks
             self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
             self.correct.copy_(payload_state["accumulators"]["correct"])
-        restore_rng(payload_state["rng"])
+        restore_rng(payload_state["rng"], self.device)
 
     def restore_from(self, path) -> None:
-        state = load_torch_checkpoint(path, self.device)
+        state = load_torch_checkpoint(path)
         self.check_same_spec(state, path)
         self.restore(state)
 
@@ -349,27 +354,30 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         data = self.ctx.data
         height, width = data.image_shape[:2]
         augmentation = self.ctx.recipe.augmentation
-        plan = plan_epoch(len(data.y_train), height, width, augmentation.random_crop_padding,
-                          augmentation.horizontal_flip, self.ctx.recipe.seed, self.epoch,
-                          self.device)
         self.model.train()
         if self.train_data is not None:
-            return EpochBatches(self.train_data, plan)
+            return EpochBatches(self.train_data, plan_epoch(
+                len(data.y_train), height, width, augmentation.random_crop_padding,
+                augmentation.horizontal_flip, self.ctx.recipe.seed, self.epoch, self.device))
+        plan = draw_epoch_plan(len(data.y_train), height, width,
+                               augmentation.random_crop_padding, augmentation.horizontal_flip,
+                               self.ctx.recipe.seed, self.epoch)
         return self._rank_shard(plan)
 
-    def _rank_shard(self, plan: EpochPlan) -> EpochBatches:
-        """Every rank draws the same plan; this rank keeps the images of its part of each
-        global batch, in step order, so that its step s reads [s * b, (s + 1) * b)."""
+    def _rank_shard(self, plan: HostEpochPlan) -> EpochBatches:
+        """Every rank draws the same plan from the seed; this rank keeps the images (and crops
+        and flips) of its part of each global batch, in step order, on its device: its step s
+        reads [s * b, (s + 1) * b) of the shard, b = the global batch / the world size."""
         steps, batch, rank_batch = self.steps_per_epoch, self.batch_size, self.rank_batch
-        offsets = torch.arange(rank_batch) + self.world.rank * rank_batch
-        positions = (torch.arange(steps)[:, None] * batch + offsets).reshape(-1)
-        order = plan.order.cpu()[positions].numpy()
+        offsets = np.arange(rank_batch) + self.world.rank * rank_batch
+        positions = (np.arange(steps)[:, None] * batch + offsets).reshape(-1)
+        order = plan.order[positions]
         data = self.ctx.data
         images = DeviceData(data.x_train[order], data.y_train[order], self.ctx.mean,
                             self.ctx.std, self.device)
-        on_device = positions.to(self.device)
-        shard = EpochPlan(torch.arange(len(order), device=self.device), plan.rows[on_device],
-                          plan.cols[on_device])
+        shard = EpochPlan(torch.arange(len(order), device=self.device),
+                          *(torch.from_numpy(array[positions]).to(self.device)
+                            for array in (plan.rows, plan.cols)))
         return EpochBatches(images, shard)
 
     def run_step(self, plan: EpochBatches, start: int) -> None:
@@ -423,20 +431,22 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         return loss_sum / seen, correct / seen
 
     def evaluate(self) -> EvalResult:
-        # Ranks hold test shards of different lengths: the plain module, not DDP's wrapper,
-        # whose forward would broadcast buffers a different number of times on each rank.
-        model = self.model if self.world.distributed else self.forward
-        return evaluate(model, self.test_data, max(self.batch_size, 256), self.precision,
+        # The plain module: DistributedDataParallel's wrapper would broadcast buffers once per
+        # batch, and the ranks' test shards may differ in their number of batches.
+        return evaluate(self.model, self.test_data, max(self.batch_size, 256), self.precision,
                         self.ctx.data.classes, self.world)
 
     def environment(self) -> dict[str, Any]:
         return {
             "backend": "torch", "torch": torch.__version__, "device": str(self.device),
             "device_name": self.device_name, "precision": self.precision,
+            "precision_reason": self.precision_reason,
+            "cpu_capability": cpu_capability().describe(),
             "compile": self.ctx.options.compile, "threads": torch.get_num_threads(),
             "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()
             if torch.backends.cudnn.is_available() else None,
-            "peak_flops": self.peak, "batch_size": self.batch_size,
+            "peak_flops": self.peak, "peak_source": self.peak_source,
+            "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
             "memory_format": memory_format_of(self.model),
             "world_size": self.world.size, "rank_batch_size": self.rank_batch,
@@ -477,7 +487,7 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
     from specc.train.eval_session import check_checkpoint_matches, normalization_of
 
     device = pick_device(device_name)
-    state = state_from_payload(payload, checkpoint, device)
+    state = state_from_payload(payload, checkpoint)
     check_checkpoint_matches(state["spec_sha256"], state["spec_name"], loaded, checkpoint,
                              state["classes"], data.classes)
     if logits_layer is not None:
@@ -486,6 +496,7 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
     model.to(device, memory_format=torch.channels_last)
     mean, std = normalization_of(state)
     test = DeviceData(data.x_test, data.y_test, mean, std, device)
-    # The training precision on a GPU; float32 on a CPU (bf16 autocast is slower there).
-    precision = state.get("precision", "fp32") if device.type == "cuda" else "fp32"
+    # The training precision on a GPU; on a CPU, bf16 only where it computes bf16 natively.
+    precision = (state.get("precision", "fp32") if device.type == "cuda"
+                 else choose_precision("cpu", None).precision)
     return evaluate(model, test, batch_size, precision, data.classes)

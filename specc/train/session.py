@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from specc.spec.load import LoadedSpec, load_spec
 from specc.spec.recipe import TrainRecipe
 from specc.train.common import EngineContext, Outcome, RunOptions, normalization_stats
 from specc.train.data import Dataset, load_dataset
+from specc.train.device import resolve_device
 from specc.train.distributed import (
     World,
     broadcast_object,
@@ -134,7 +135,7 @@ def refuse_keras_ranks(backend: str, world: World) -> None:
             "model in one process")
 
 
-def refuse_cpu_sync_bn(sync_bn: bool, device: str, world: World) -> None:
+def refuse_cpu_sync_bn(sync_bn: bool, device: str | None, world: World) -> None:
     if sync_bn and world.distributed and device_type(device) != "cuda":
         raise SpeccError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU the "
                          "ranks normalise per rank (leave --sync-bn out), or train in one process "
@@ -145,6 +146,18 @@ def resume_recipe(run_dir: Path, loaded: LoadedSpec) -> tuple[TrainRecipe, str]:
     """The recipe and backend a run folder recorded (after checking it is this spec's)."""
     _, recorded = _recorded_run(run_dir, loaded)
     return TrainRecipe.model_validate(recorded["recipe"]), recorded["options"]["backend"]
+
+
+def _resumed_options(given: RunOptions, recorded: dict[str, Any]) -> RunOptions:
+    """The recorded options of the run being resumed; --device, --precision, --compile and
+    --sync-bn may be given again. Without --device the run stays on the device it trained on."""
+    recorded_device = recorded.get("device") or "auto"
+    device = resolve_device(recorded["backend"], given.device or recorded_device,
+                            recorded=given.device is None and recorded_device == "cuda")
+    return RunOptions(**{**recorded, "device": device,
+                         "precision": given.precision or recorded["precision"],
+                         "compile": given.compile or recorded["compile"],
+                         "sync_bn": given.sync_bn or recorded.get("sync_bn", False)})
 
 
 def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
@@ -179,13 +192,11 @@ def _train(request: TrainRequest, world: World) -> int:
     if request.resume is not None:
         run, recorded = _resume_state(request, loaded)
         recipe = TrainRecipe.model_validate(recorded["recipe"])
-        options = RunOptions(**{**recorded["options"], "device": options.device,
-                                "precision": options.precision or recorded["options"]["precision"],
-                                "compile": options.compile or recorded["options"]["compile"],
-                                "sync_bn": options.sync_bn})
+        options = _resumed_options(options, recorded["options"])
         data_source = request.data or recorded["data"]["source"]
     else:
         recipe = resolve_recipe(loaded, request.overrides)
+        options = replace(options, device=resolve_device(options.backend, options.device or "auto"))
         data_source = request.data
     refuse_keras_ranks(options.backend, world)
     refuse_cpu_sync_bn(options.sync_bn, options.device, world)
