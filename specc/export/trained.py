@@ -11,7 +11,7 @@ import numpy as np
 
 from specc.errors import SpeccError
 from specc.spec.load import LoadedSpec
-from specc.train.checkpoint import check_trained_from, read_checkpoint
+from specc.train.checkpoint import check_trained_from, normalization_of, read_checkpoint
 from specc.train.common import RunOptions, normalization_stats
 from specc.train.session import build_model, check_data_fits, resolve_recipe, seed_everything
 
@@ -41,10 +41,6 @@ def load_trained(loaded: LoadedSpec, checkpoint: Path | None, data: str | None,
     return trained
 
 
-def _normalization(meta: dict) -> tuple[np.ndarray, np.ndarray]:
-    return np.asarray(meta["normalization"]["mean"]), np.asarray(meta["normalization"]["std"])
-
-
 def _describe(meta: dict, checkpoint: Path, backend: str) -> str:
     return f"{checkpoint} ({backend}, after {meta.get('epoch', '?')} epoch(s))"
 
@@ -53,14 +49,14 @@ def _from_torch(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir:
     from specc.train.engine_torch import state_from_payload
 
     state = state_from_payload(payload, checkpoint)
-    check_trained_from(state, loaded.sha256, loaded.path, checkpoint)
+    check_trained_from(state["spec_sha256"], state["spec_name"], loaded, checkpoint)
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as error:
         raise SpeccError(f"{checkpoint}: the weights do not fit the generated model "
                          f"({str(error).splitlines()[0]})") from None
-    mean, std = _normalization(state)
+    mean, std = normalization_of(state)
     return Trained(model.float(), mean, std, _describe(state, checkpoint, "torch"))
 
 
@@ -69,13 +65,13 @@ def _from_keras(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir:
     from specc.train.engine_keras import arrays_from_payload, assign_variables
 
     arrays, meta = arrays_from_payload(payload, checkpoint)
-    check_trained_from(meta, loaded.sha256, loaded.path, checkpoint)
+    check_trained_from(meta["spec_sha256"], meta["spec_name"], loaded, checkpoint)
     # Keras checkpoints hold float32 variables whatever the training precision.
     keras_model = build_model(loaded, RunOptions(backend="keras", precision="fp32"), build_dir)
     assign_variables(keras_model.variables, arrays, "model", checkpoint)
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     keras_to_torch(keras_model, model, loaded)
-    mean, std = _normalization(meta)
+    mean, std = normalization_of(meta)
     return Trained(model, mean, std, _describe(meta, checkpoint, "keras"))
 
 

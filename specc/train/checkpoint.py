@@ -17,7 +17,10 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
+
 from specc.errors import SpeccError
+from specc.spec.load import LoadedSpec
 
 MAGIC = b"SPECCKP1"
 BACKEND_SIZE = 8
@@ -116,10 +119,26 @@ def checkpoint_file(path: Path) -> Path:
     return path / "checkpoints" / "last.ckpt" if path.is_dir() else path
 
 
-def check_trained_from(meta: dict, spec_sha256: str, spec_path: Path, checkpoint: Path) -> None:
+def check_trained_from(state_sha: str, state_name: str, loaded: LoadedSpec,
+                       checkpoint: Path) -> None:
     """Refuse a checkpoint that was trained from another spec (or another text of it)."""
-    if meta.get("spec_sha256") != spec_sha256:
+    if state_sha != loaded.sha256:
         raise SpeccError(
-            f"{checkpoint}: the checkpoint was trained from spec {meta.get('spec_name')!r} with a "
-            f"different text (sha256 {str(meta.get('spec_sha256'))[:12]}...), not from "
-            f"{spec_path} (sha256 {spec_sha256[:12]}...)")
+            f"{checkpoint}: the checkpoint was trained from spec {state_name!r} with a different "
+            f"text (sha256 {state_sha[:12]}...), not from {loaded.path} (sha256 "
+            f"{loaded.sha256[:12]}...)")
+
+
+def check_checkpoint_matches(state_sha: str, state_name: str, loaded: LoadedSpec,
+                             checkpoint: Path, classes: list[str],
+                             data_classes: tuple[str, ...]) -> None:
+    """The checkpoint is the spec's and was trained on as many classes as the data has."""
+    check_trained_from(state_sha, state_name, loaded, checkpoint)
+    if len(classes) != len(data_classes):
+        raise SpeccError(f"{checkpoint}: trained on {len(classes)} classes, the data has "
+                         f"{len(data_classes)}")
+
+
+def normalization_of(state: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The training set's per-channel mean and std (in [0, 1] pixel units) a checkpoint keeps."""
+    return np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])

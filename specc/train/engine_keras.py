@@ -21,7 +21,12 @@ import numpy as np
 
 from specc.backends.quiet_keras import quiet_tensorflow
 from specc.errors import SpeccError
-from specc.train.checkpoint import read_checkpoint, write_checkpoint
+from specc.train.checkpoint import (
+    check_checkpoint_matches,
+    normalization_of,
+    read_checkpoint,
+    write_checkpoint,
+)
 from specc.train.common import (
     CHECKPOINT_FORMAT,
     DivergedError,
@@ -337,8 +342,6 @@ def evaluate_payload(payload: bytes, checkpoint: Any, loaded: Any, model: Any,
                      logits_layer: str | None, data: Any, batch_size: int,
                      device_name: str) -> EvalResult:
     """`specc eval` for a Keras checkpoint."""
-    from specc.train.eval_session import check_checkpoint_matches, normalization_of
-
     arrays, meta = arrays_from_payload(payload, checkpoint)
     check_checkpoint_matches(meta["spec_sha256"], meta["spec_name"], loaded, checkpoint,
                              meta["classes"], data.classes)

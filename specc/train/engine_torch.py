@@ -19,7 +19,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from specc.errors import SpeccError
-from specc.train.checkpoint import read_checkpoint, write_checkpoint
+from specc.train.checkpoint import (
+    check_checkpoint_matches,
+    normalization_of,
+    read_checkpoint,
+    write_checkpoint,
+)
 from specc.train.common import (
     CHECKPOINT_FORMAT,
     DivergedError,
@@ -300,6 +305,15 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         self.step_in_epoch = 0
         self.global_step = 0
         self.reset_accumulators()
+        self._seed_rank_dropout()
+
+    def _seed_rank_dropout(self) -> None:
+        """The ranks other than 0 draw their own dropout masks from (seed, step, rank); rank 0
+        keeps the run's generator, as one process has it. (The weights start equal anyway:
+        DistributedDataParallel broadcasts rank 0's.)"""
+        if self.world.distributed and not self.world.is_main:
+            seed = self.ctx.recipe.seed * 1_000_003 + self.global_step
+            torch.manual_seed(seed * 4096 + self.world.rank)
 
     def reset_accumulators(self) -> None:
         self.loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -342,6 +356,7 @@ class TorchTrainer(EpochLoop[EpochBatches]):
             self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
             self.correct.copy_(payload_state["accumulators"]["correct"])
         restore_rng(payload_state["rng"], self.device)
+        self._seed_rank_dropout()
 
     def restore_from(self, path) -> None:
         state = load_torch_checkpoint(path)
@@ -484,8 +499,6 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
                      logits_layer: str | None, data, batch_size: int,
                      device_name: str) -> EvalResult:
     """`specc eval` for a PyTorch checkpoint."""
-    from specc.train.eval_session import check_checkpoint_matches, normalization_of
-
     device = pick_device(device_name)
     state = state_from_payload(payload, checkpoint)
     check_checkpoint_matches(state["spec_sha256"], state["spec_name"], loaded, checkpoint,
