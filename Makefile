@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/validate_speed.py
 	$(BIN)/python benchmarks/build_speed.py
 	$(BIN)/python benchmarks/train_cpu.py alexnet
+	$(BIN)/python benchmarks/export_inference.py
 
 clean:
 	rm -rf build runs .pytest_cache .ruff_cache .hypothesis
