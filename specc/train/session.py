@@ -136,10 +136,17 @@ def build_model(loaded: LoadedSpec, options: RunOptions, out_dir: Path | None) -
     with tempfile.TemporaryDirectory(prefix="specc-build-") as folder, \
             _build_precision(options):
         try:
-            return build_checked(loaded, options.backend, out_dir or Path(folder)).model
+            model = build_checked(loaded, options.backend, out_dir or Path(folder)).model
         except GateError as error:
             print(error.report, file=sys.stderr)
             raise
+    if options.weights:  # fine-tuning: start from these weights (frozen layers stay frozen)
+        from specc.backends import weights
+
+        arrays = weights.read_weights(options.weights)
+        load = weights.load_into_torch if options.backend == "torch" else weights.load_into_keras
+        load(model, loaded, arrays, options.weights)
+    return model
 
 
 def _build_precision(options: RunOptions) -> AbstractContextManager[None]:
