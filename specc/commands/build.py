@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from specc.errors import SpeccError
+from specc.errors import SpeccError, one_line
 
 HELP = (
     "Generate DIR/<spec name>_<backend>.py for each spec and backend, import it, and check the "
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             except GateError as error:
                 print(error.report)
                 raise
-            print(f"{built.path}: {loaded.spec.name} ({backend}) matches its spec")
+            print(one_line(f"{built.path}: {loaded.spec.name} ({backend}) matches its spec"))
             print(built.report + "\n")
             if weights is not None:
                 saved = save_built_weights(built, loaded, weights, args.weights)

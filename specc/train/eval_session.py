@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from specc.errors import SpeccError
+from specc.errors import SpeccError, one_line
+from specc.files import strict_json, write_text_atomic
 from specc.spec.load import load_spec
-from specc.train.checkpoint import read_checkpoint
-from specc.train.common import RunOptions, final_softmax_layer
+from specc.train.checkpoint import checkpoint_file, max_checkpoint_bytes, read_checkpoint
+from specc.train.common import DivergedError, RunOptions, final_softmax_layer
 from specc.train.data import load_dataset
+from specc.train.device import resolve_device
 from specc.train.results import plot_confusion
 from specc.train.session import build_model, check_data_fits
 
@@ -26,10 +26,6 @@ class EvalRequest:
     batch_size: int = 500
     device: str = "auto"
     out: Path | None = None
-
-
-def _checkpoint_file(path: Path) -> Path:
-    return path / "checkpoints" / "last.ckpt" if path.is_dir() else path
 
 
 def _output_folder(request: EvalRequest, checkpoint: Path) -> Path:
@@ -46,41 +42,29 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
     if not request.spec.is_file():
         raise SpeccError(f"{request.spec}: no such spec file")
     loaded = load_spec(request.spec)
-    checkpoint = _checkpoint_file(request.checkpoint)
-    backend, payload = read_checkpoint(checkpoint)
+    checkpoint = checkpoint_file(request.checkpoint)
+    backend, payload = read_checkpoint(checkpoint, max_checkpoint_bytes(loaded.info.total_params))
+    if backend not in ("torch", "keras"):
+        raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
+    device = resolve_device(backend, request.device)  # before decoding any data
     data = load_dataset(request.data).limited(None, request.limit_test)
     check_data_fits(loaded, data)
     if backend == "torch":
         from specc.train.engine_torch import evaluate_payload
-    elif backend == "keras":
-        from specc.train.engine_keras import evaluate_payload  # type: ignore[no-redef]
     else:
-        raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
+        from specc.train.engine_keras import evaluate_payload  # type: ignore[no-redef]
     # Keras evaluates in float32: its checkpoints hold float32 variables whatever the precision.
-    model = build_model(loaded, RunOptions(backend=backend, precision="fp32"), None)
+    model = build_model(loaded, RunOptions(backend=backend, device=device, precision="fp32"), None)
     result = evaluate_payload(payload, checkpoint, loaded, model, final_softmax_layer(loaded),
-                              data, request.batch_size, request.device)
+                              data, request.batch_size, device)
+    if not math.isfinite(result.loss):
+        raise DivergedError(f"{checkpoint}: the test loss is {result.loss}: the model's outputs "
+                            "are not finite (the run diverged); nothing was written")
     print(result.report())
     folder = _output_folder(request, checkpoint)
     plot_confusion(result, folder / "confusion_matrix.png",
                    f"{loaded.spec.name} on {Path(data.source).name}")
-    (folder / "eval.json").write_text(json.dumps(
+    write_text_atomic(folder / "eval.json", strict_json(
         {**result.as_json(), "checkpoint": str(checkpoint), "data": data.source}, indent=2) + "\n")
-    print(f"\nConfusion matrix: {folder / 'confusion_matrix.png'}")
+    print("\n" + one_line(f"Confusion matrix: {folder / 'confusion_matrix.png'}"))
     return 0
-
-
-def check_checkpoint_matches(state_sha: str, state_name: str, loaded, checkpoint: Path,
-                             classes: list[str], data_classes: tuple[str, ...]) -> None:
-    if state_sha != loaded.sha256:
-        raise SpeccError(
-            f"{checkpoint}: the checkpoint was trained from spec {state_name!r} with a different "
-            f"text (sha256 {state_sha[:12]}...), not from {loaded.path} (sha256 "
-            f"{loaded.sha256[:12]}...)")
-    if len(classes) != len(data_classes):
-        raise SpeccError(f"{checkpoint}: trained on {len(classes)} classes, the data has "
-                         f"{len(data_classes)}")
-
-
-def normalization_of(state: dict) -> tuple[np.ndarray, np.ndarray]:
-    return np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])
