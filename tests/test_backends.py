@@ -275,7 +275,11 @@ def test_torch_initialisers_are_keras_initialisers(tmp_path: Path) -> None:
         # Same distribution: same spread and the same bound, within sampling noise.
         assert torch_kernel.mean() == pytest.approx(keras_kernel.mean(), abs=0.1 * float(keras_kernel.std()) + 1e-3), label
         assert torch_kernel.std() == pytest.approx(keras_kernel.std(), rel=0.08, abs=1e-7), label
-        assert np.abs(torch_kernel).max() == pytest.approx(np.abs(keras_kernel).max(), rel=0.1), label
+        # The bound of the bounded distributions (an orthogonal matrix's largest entry and a
+        # plain normal's vary too widely to compare).
+        if label not in ("dense_or", "dense_rn", "conv_un"):
+            assert np.abs(torch_kernel).max() == pytest.approx(np.abs(keras_kernel).max(),
+                                                               rel=0.1), label
         if label == "dense_or":  # orthogonal columns (Keras's layout), scaled by the gain
             columns = torch_kernel.T
             np.testing.assert_allclose(columns.T @ columns, 4.0 * np.eye(64), atol=1e-4)
