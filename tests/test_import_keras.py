@@ -203,3 +203,24 @@ def test_bad_weights_files_are_one_line_exit_2(tmp_path: Path, capsys) -> None:
         assert code == 2, path
         assert expected in err and len(err.strip().splitlines()) == 1, err
         assert not list(out.glob("*.pt"))
+
+
+def test_train_starts_from_the_weights_file_with_frozen_layers_frozen(tmp_path: Path) -> None:
+    """What `specc train SPEC --weights W` builds before its first step."""
+    from safetensors.numpy import load_file
+
+    from specc.train.common import RunOptions
+    from specc.train.session import build_model
+
+    code, spec_path, weights = _import(tmp_path, f"{MODELS}:squeeze_excite")
+    assert code == 0
+    loaded = load_spec(spec_path)
+    arrays = load_file(str(weights))
+    model = build_model(loaded, RunOptions(device="cpu", weights=str(weights)), tmp_path / "b")
+    state = model.state_dict()
+    np.testing.assert_array_equal(state["classifier.weight"].numpy(), arrays["classifier/kernel"].T)
+    np.testing.assert_array_equal(state["frozen_bn.running_var"].numpy(),
+                                  arrays["frozen_bn/moving_variance"])
+    assert not model.stem.weight.requires_grad and model.classifier.weight.requires_grad
+    model.train()
+    assert not model.frozen_bn.training and model.stem_bn.training
