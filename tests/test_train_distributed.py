@@ -166,7 +166,7 @@ def test_a_dead_rank_ends_the_job_and_the_run_resumes_with_one_process(setup: di
     killed_at = time.monotonic()
     code, stderr = finished(launcher, timeout=120)
     assert time.monotonic() - killed_at < 60  # bounded: no rank waits in a collective
-    assert code == 3
+    assert code == 4
     assert stderr.strip().count("\n") == 0 and "rank 1" in stderr and "SIGKILL" in stderr
     run = run_folder(out)
     assert model_state(run)[0] < EPOCHS

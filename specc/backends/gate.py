@@ -1,5 +1,9 @@
-"""The build gate: write the generated file, import that very file, and hold the real
-model's summary against the spec's inferred one, layer by layer.
+"""The build gate: write the generated file, execute the very source string that was checked
+and written, and hold the real model's summary against the spec's inferred one, layer by layer.
+
+The source is compiled from the string in memory into a fresh module object: nothing is
+imported by path, so no `__pycache__` entry and no file changed after the check can run, and
+two builds into one folder cannot load each other's files.
 
 PyTorch: output shapes come from forward hooks on the submodules named like the spec's
 layers (NCHW mapped back to channels-last); BatchNorm's running statistics count as
@@ -9,7 +13,8 @@ count). Keras: `model.get_layer(name)`'s output shape and its weights.
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
+import linecache
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +73,7 @@ def _first_line(error: BaseException | None) -> str:
 
 
 def generate(loaded: LoadedSpec, backend: Backend) -> str:
-    """The generated source, checked (ast: literals and names) before anything imports it."""
+    """The generated source, checked (ast: literals and names) before anything executes it."""
     source = generate_torch(loaded) if backend == "torch" else generate_keras(loaded)
     check_generated(source, loaded, backend)
     return source
@@ -76,43 +81,62 @@ def generate(loaded: LoadedSpec, backend: Backend) -> str:
 
 def write_model(loaded: LoadedSpec, backend: Backend, out_dir: Path) -> Path:
     """Generate and write `out_dir/<spec name>_<backend>.py` atomically; return its path."""
-    source = generate(loaded, backend)
+    return _write_source(loaded, backend, out_dir, generate(loaded, backend))
+
+
+def _write_source(loaded: LoadedSpec, backend: Backend, out_dir: Path, source: str) -> Path:
     prepare_out_dir(out_dir)
     path = output_path(out_dir, loaded.spec.name, backend)
     write_atomic(path, source)
     return path
 
 
-def import_generated(path: Path, backend: Backend) -> ModuleType:
-    """Import the generated file itself (by path), as `specc_generated.<stem>`."""
-    name = f"specc_generated_{path.stem}"
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    if module_spec is None or module_spec.loader is None:
-        raise SpeccError(f"{path}: cannot be imported")
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module  # lets torch.compile and pickling find the classes
-    module_spec.loader.exec_module(module)
+def execute_source(source: str, path: Path) -> ModuleType:
+    """Execute `source` (already checked) as a fresh module; `path` is only its display name.
+
+    The module is named after the source's hash and registered in `sys.modules` (torch.compile
+    and pickling look classes up there), and its lines in `linecache` (tracebacks, inspect).
+    """
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    name = f"specc_generated_{path.stem}_{digest}"
+    filename = str(path)
+    code = compile(source, filename, "exec", dont_inherit=True)
+    module = ModuleType(name)
+    module.__file__ = filename
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    sys.modules[name] = module
+    exec(code, module.__dict__)  # noqa: S102  (the generated source, checked with ast first)
     return module
 
 
 def build_checked(loaded: LoadedSpec, backend: Backend, out_dir: Path) -> BuiltModel:
-    """Write, import and build the model, then gate it: GateError (exit 1) on any difference.
+    """Write the generated source, build the model from that same string, then gate it:
+    GateError (exit 1) on any difference.
 
     The returned model is freshly built (PyTorch: in training mode, Keras's initialisers).
     """
     if backend not in ("torch", "keras"):
         raise SpeccError(f"unknown backend {backend!r}; choose torch or keras")
-    return check_file(loaded, backend, write_model(loaded, backend, Path(out_dir)))
+    source = generate(loaded, backend)
+    path = _write_source(loaded, backend, Path(out_dir), source)
+    return check_source(loaded, backend, source, path)
 
 
 def check_file(loaded: LoadedSpec, backend: Backend, path: Path) -> BuiltModel:
-    """Import the file at `path`, build its model and hold its real summary against the spec."""
+    """Read the file at `path` once, then check and execute exactly that text."""
+    return check_source(loaded, backend, path.read_text(encoding="utf-8"), path)
+
+
+def check_source(loaded: LoadedSpec, backend: Backend, source: str, path: Path) -> BuiltModel:
+    """Check `source` (ast), execute it, build its model and hold its real summary against
+    the spec. `path` names the file the source was written to, for messages."""
     if backend == "keras":
         quiet_tensorflow()
     where = f"build gate ({backend}, {path})"
-    check_generated(path.read_text(encoding="utf-8"), loaded, backend)  # before importing it
+    check_generated(source, loaded, backend)  # before executing it
     try:
-        model = import_generated(path, backend).build_model()
+        model = execute_source(source, path).build_model()
     except Exception as error:  # noqa: BLE001  (a broken file is reported, never a traceback)
         raise GateError(f"{where}: the model fails to build: {_first_line(error)}", report="",
                         file=loaded.file) from None

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from specc.errors import SpeccError
+from specc.errors import SpeccError, os_error
+from specc.files import atomic_path
 from specc.graph import ModelInfo
 from specc.layers.emit import UnsupportedByBackend, ident
 from specc.spec.load import LoadedSpec
@@ -89,33 +87,17 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise SpeccError(f"--out {out_dir}: the folder is not writable")
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to a temporary file beside `path`, fsync, rename over it."""
-    with atomic_file(path) as temporary, open(temporary, "wb") as file:
-        file.write(content.encode("utf-8") if isinstance(content, str) else content)
-
-
-@contextmanager
-def atomic_file(path: Path) -> Iterator[Path]:
-    """A temporary path in `path`'s folder for the caller to write; on success it is fsynced
-    and renamed over `path` (atomic on POSIX); on any error it is removed and `path` is left
-    as it was. The temporary name keeps `path`'s suffix, for writers that require one."""
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
-                                        dir=path.parent)
+        with atomic_path(path, suffix=".tmp") as temporary:
+            with open(temporary, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, 0o644)
     except OSError as error:
-        raise SpeccError(f"{path.parent}: cannot write there ({error.strerror})") from None
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        with open(temporary, "rb+") as file:
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        raise os_error(error, "write the generated source", path) from None
 
 
 def unsupported(loaded: LoadedSpec, index: int, backend: str, error: UnsupportedByBackend) -> SpeccError:

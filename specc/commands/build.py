@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from specc.errors import SpeccError
+from specc.errors import SpeccError, one_line
 
 HELP = (
     "Generate DIR/<spec name>_<backend>.py for each spec and backend, import it, and check the "
@@ -59,6 +59,6 @@ def run(args: argparse.Namespace) -> int:
             except GateError as error:
                 print(error.report)
                 raise
-            print(f"{built.path}: {loaded.spec.name} ({backend}) matches its spec")
+            print(one_line(f"{built.path}: {loaded.spec.name} ({backend}) matches its spec"))
             print(built.report + "\n")
     return 0

@@ -9,6 +9,7 @@ import contextlib
 import importlib
 import io
 import logging
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,33 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from specc.backends.source import atomic_file
-from specc.errors import ExpectationError, SpeccError
+from specc.errors import ExpectationError, SpeccError, os_error
 from specc.export.job import ExportJob
+from specc.export.kinds import ExportFormat
+from specc.files import atomic_path
 
 TOLERANCE = 1e-4  # relative, float32: what every written file must reproduce
 CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so the
 EXAMPLE_BATCH = 2  # check also proves the batch dimension is dynamic
 ONNX_LIMIT = 2**31 - 1  # bytes: protobuf's limit for one ONNX file
 INPUT_NAME, OUTPUT_NAME = "pixels", "output"
-
-
-@dataclass(frozen=True)
-class ExportFormat:
-    name: str
-    suffix: str
-    modules: tuple[str, ...]  # what writing and checking it imports
-    extra: str  # the optional dependency group that installs them
-    takes_layout: bool  # whether --layout nchw means anything for it
-
-
-FORMATS: dict[str, ExportFormat] = {
-    "onnx": ExportFormat("onnx", ".onnx", ("onnx", "onnxscript", "onnxruntime"), "interop", True),
-    "keras": ExportFormat("keras", ".keras", ("keras",), "keras", False),
-    "torch": ExportFormat("torch", ".pt", ("torch",), "torch", True),
-    "safetensors": ExportFormat("safetensors", ".safetensors", ("safetensors",), "interop",
-                                False),
-}
 
 
 def require_modules(fmt: ExportFormat) -> None:
@@ -76,6 +60,21 @@ def export(fmt: ExportFormat, job: ExportJob) -> Written:
         "onnx": write_onnx, "keras": write_keras, "torch": write_torch,
         "safetensors": write_safetensors}
     return writers[fmt.name](job)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` (with its suffix, which Keras requires) that the block
+    writes: fsynced and renamed over `path` when the block ends normally, removed otherwise;
+    an OSError becomes `path: what is wrong` (exit 2)."""
+    try:
+        with atomic_path(path, suffix=f".tmp{path.suffix}") as temporary:
+            yield temporary
+            with open(temporary, "rb+") as file:
+                os.fsync(file.fileno())
+            os.chmod(temporary, 0o644)
+    except OSError as error:
+        raise os_error(error, "write the export", path) from None
 
 
 # --- the check every format passes before its file is renamed into place -------------------

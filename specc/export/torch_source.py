@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from specc.backends.gate import generate, import_generated
-from specc.backends.source import write_atomic
+from specc.backends.gate import execute_source, generate
 from specc.spec.load import LoadedSpec
 
 FOOTER = '''
@@ -85,13 +84,12 @@ def deploy_source(loaded: LoadedSpec, nhwc: bool) -> DeploySource:
 
 def deployed_module(loaded: LoadedSpec, source: DeploySource, model: Any, mean: Any, std: Any,
                     build_dir: Path) -> Any:
-    """The wrapper class of `source`, imported from a file in `build_dir`, holding `model`'s
+    """The wrapper class of `source` (executed as the module it will be), holding `model`'s
     weights and the normalization (mean and std per channel in [0, 1] pixel units)."""
     import torch
 
-    path = build_dir / f"{loaded.spec.name}_deploy.py"
-    write_atomic(path, source.text)
-    deployed = getattr(import_generated(path, "torch"), source.wrapper)()
+    module = execute_source(source.text, build_dir / f"{loaded.spec.name}_deploy.py")
+    deployed = getattr(module, source.wrapper)()
     deployed.model.load_state_dict(model.state_dict())
     scale = torch.as_tensor(1.0 / (255.0 * std), dtype=torch.float32)
     shift = torch.as_tensor(-mean / std, dtype=torch.float32)

@@ -20,6 +20,7 @@ from specc.spec.types import Count, Identifier, Shape, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,10 @@ class Layer(BaseModel):
         """Floating-point operations for one example; a multiply-add counts as 2."""
         return 0
 
+    def training_problem(self, input_shapes: Sequence[Shape], batch_size: int) -> str | None:
+        """Why this layer cannot train on batches of `batch_size` examples (None: it can)."""
+        return None
+
     # --- code generation: one place per layer type (specc/backends assemble the files) ---
 
     # Keras arguments written positionally, in this order (e.g. Conv2D's filters, kernel_size).
@@ -130,6 +135,15 @@ class Layer(BaseModel):
     def examples(cls) -> tuple[LayerExample, ...]:
         """Small configurations covering each variant; every backend is tested on them."""
         return ()
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterable[Reading]:
+        """Configurations that may have printed `row` in a Keras summary, most common first
+        (see specc/layers/readings.py); the importer keeps those this type's own rules
+        confirm. The default: Keras's defaults, for types without hyper-parameters."""
+        from specc.layers.readings import Reading
+
+        return (Reading({}),)
 
     # --- helpers for subclasses ---
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +31,15 @@ class BatchNormalization(BaseNormalization):
         return ParamCount(
             trainable=affine, non_trainable=2 * channels, formula=f"{arrays}*{channels}"
         )
+
+    def training_problem(self, input_shapes: Sequence[Shape], batch_size: int) -> str | None:
+        per_example = math.prod(input_shapes[0][:-1])
+        if batch_size * per_example > 1:
+            return None
+        return (f"normalises each channel over {batch_size * per_example} value per training "
+                f"batch (a batch of {batch_size} x {per_example} position(s)); batch statistics "
+                "need at least 2 (PyTorch refuses to train it, Keras divides by zero): use a "
+                "batch_size of at least 2")
 
     def torch_emit(self, info: LayerInfo) -> TorchEmit:
         (shape,) = info.input_shapes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from specc.errors import LayerError
@@ -14,6 +14,7 @@ from specc.spec.types import IntPair, Shape, StrictBool
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 class BaseConv(Layer):
@@ -50,6 +51,38 @@ class BaseConv(Layer):
             self.type, (height, width), kernel, strides, dilation, self.padding, "kernel_size"
         )
         return (out_h, out_w, self.output_channels(channels))
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """Channels and bias from the counts, kernel sizes from the area left, strides and
+        padding from the spatial sizes (dilation 1; activation not shown, so none)."""
+        from specc.layers.readings import Reading, factor_pairs, square_or_pair, window_readings
+
+        if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
+            return
+        (height, width, channels), (out_h, out_w, out_c) = row.input_shapes[0], row.output_shape
+        areas = list(cls.summary_kernel_areas(channels, out_c, row.params))
+        for config, use_bias, area in areas:
+            for kernel in factor_pairs(area, (2 * height + 1, 2 * width + 1)):
+                for window in window_readings((height, width), (out_h, out_w), kernel):
+                    reading = {**config, "kernel_size": square_or_pair(kernel), **window}
+                    yield Reading(reading if use_bias else {**reading, "use_bias": False})
+        # Dilation shows only where 'valid' padding shrinks the input by the dilated window.
+        for config, use_bias, area in areas:
+            for kernel in factor_pairs(area, (height, width)):
+                for rate in range(2, 5) if kernel != (1, 1) else ():
+                    shrunk = tuple(size - (k - 1) * rate for size, k in zip((height, width), kernel))
+                    if shrunk == (out_h, out_w):
+                        reading = {**config, "kernel_size": square_or_pair(kernel),
+                                   "dilation_rate": rate}
+                        yield Reading(reading if use_bias else {**reading, "use_bias": False})
+
+    @classmethod
+    def summary_kernel_areas(
+        cls, channels: int, out_channels: int, params: int
+    ) -> Iterator[tuple[dict[str, Any], bool, int]]:
+        """(channel arguments, use_bias, kernel height * width) that give `params`."""
+        raise NotImplementedError
 
     def activation_flops(self) -> int:
         return ACTIVATION_FLOPS[self.activation or "linear"]

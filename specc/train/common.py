@@ -3,6 +3,8 @@ epoch loop."""
 
 from __future__ import annotations
 
+import math
+import os
 import random
 import re
 import signal
@@ -28,6 +30,11 @@ from specc.train.schedule import Schedule
 Precision = Literal["fp32", "bf16", "fp16"]
 
 CHECKPOINT_FORMAT = 1
+
+# A test hook: after this many optimiser steps (counted over the whole run) the process sends
+# itself SIGINT, so a test can stop a run at a known step inside an epoch through the real
+# Ctrl-C path. Unset in normal use.
+INTERRUPT_AFTER_STEP_VARIABLE = "SPECC_TEST_INTERRUPT_AFTER_STEP"
 
 # Dense (not sparse) peak throughput in TFLOP/s per GPU model, from NVIDIA's data sheets:
 # (bf16/fp16 tensor cores, fp32 as TF32). Names are matched as whole words of the name CUDA
@@ -63,7 +70,7 @@ class RunOptions:
     # None: not given (a new run uses auto, a resumed run its recorded device); the session
     # resolves it to cpu or cuda before anything is decoded or written.
     device: Literal["auto", "cpu", "cuda"] | None = None
-    precision: Precision | None = None  # None: bf16 on a GPU that has it, else fp32
+    precision: Precision | None = None  # None: what the hardware computes natively
     compile: bool = False
     limit_train: int | None = None
     limit_test: int | None = None
@@ -196,6 +203,11 @@ class StopRequest:
                 signal.signal(signum, handler)
 
 
+def _interrupt_after_step() -> int | None:
+    value = os.environ.get(INTERRUPT_AFTER_STEP_VARIABLE, "")
+    return int(value) if value.isdigit() else None
+
+
 def epoch_summary(row: dict) -> str:
     mfu_text = f" mfu {row['mfu']:.1%}" if row.get("mfu") is not None else ""
     return (
@@ -260,6 +272,26 @@ class EpochLoop(ABC, Generic[Plan]):
     @abstractmethod
     def save(self) -> None: ...
 
+    @abstractmethod
+    def weights_finite(self) -> bool:
+        """Whether every floating-point weight and buffer of the model is finite."""
+
+    def require_finite(self, test_loss: float | None = None) -> None:
+        """DivergedError if the weights (or the test loss) are NaN or infinite; called before
+        every save, so such a checkpoint never replaces the last good one."""
+        problems = []
+        if test_loss is not None and not math.isfinite(test_loss):
+            problems.append(f"the test loss is {test_loss}")
+        if not self.weights_finite():
+            problems.append("the weights hold NaN or infinite values")
+        if problems:
+            checkpoint = self.ctx.run.checkpoint
+            kept = (f"the last good checkpoint is {checkpoint}" if checkpoint.is_file()
+                    else "no epoch completed before, so there is no checkpoint")
+            raise DivergedError(
+                f"training diverged in epoch {self.epoch + 1}: {' and '.join(problems)}; stopped "
+                f"without saving ({kept}); try a lower --lr")
+
     def checkpoint_meta(self, backend: str) -> dict[str, Any]:
         """What both engines' checkpoints record besides their framework's state."""
         ctx = self.ctx
@@ -306,8 +338,10 @@ class EpochLoop(ABC, Generic[Plan]):
     def _run_steps(self, plan: Plan, stop: StopRequest) -> bool:
         """Steps to the epoch's end; False if a stop was requested (then saved first)."""
         check_every = max(self.ctx.options.nan_check_every, 1)
+        interrupt_after = _interrupt_after_step()
         while self.step_in_epoch < self.steps_per_epoch:
             if self.stop_requested(stop):
+                self.require_finite()
                 self.save()
                 self.ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "
                                             f"{self.step_in_epoch}; checkpoint saved")
@@ -316,6 +350,8 @@ class EpochLoop(ABC, Generic[Plan]):
             self.global_step += 1
             self.step_in_epoch += 1
             self._report_step(check_every)
+            if self.global_step == interrupt_after:
+                os.kill(os.getpid(), signal.SIGINT)
         return True
 
     def _report_step(self, check_every: int) -> None:
@@ -331,6 +367,7 @@ class EpochLoop(ABC, Generic[Plan]):
         images_per_s = (self.step_in_epoch - first_step) * self.batch_size / max(train_time, 1e-9)
         eval_started = time.perf_counter()
         result = self.evaluate()
+        self.require_finite(result.loss)
         row = {
             "epoch": self.epoch + 1, "train_loss": train_loss,
             "train_accuracy": train_accuracy, "test_loss": result.loss,

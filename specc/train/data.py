@@ -17,21 +17,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import lzma
 import os
 import pickle
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
+import warnings
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from specc.errors import SpeccError
+from specc.files import atomic_path
+from specc.train.bounded import MemberCheck, read_capped, read_npz, require_file_or_folder
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -41,8 +43,19 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 OFFICIAL_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 OFFICIAL_TEST = "test_batch"
 OFFICIAL_META = "batches.meta"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 DOWNLOAD_TIMEOUT_S = 30.0
+
+# Caps on what specc reads from files it did not write, checked before anything is allocated.
+MAX_DOWNLOAD_BYTES = 256 << 20  # the official archive is 170,498,071 bytes
+MAX_BATCH_BYTES = 128 << 20  # an official batch pickle is about 31 MB
+MAX_IMAGE_FILE_BYTES = 16 << 20
+MAX_IMAGE_PIXELS = 4096 * 4096  # width x height of one image
+MAX_DATASET_BYTES = 8 << 30  # decoded uint8 pixels of the whole data set (CIFAR-10: 184 MB)
+MAX_ARCHIVE_BYTES = 16 << 30  # the unpacked tar stream (CIFAR-10: under 200 MB)
+MAX_ARCHIVE_MEMBERS = 1_000_000
+MAX_TAR_HEADER_BYTES = 1 << 20  # a long name or pax header
+OFFICIAL_ROW = 3 * 32 * 32
 
 HOW_TO_GET = (
     "pass --data PATH (cifar-10-python.tar.gz, its unpacked folder, or an image folder "
@@ -67,11 +80,33 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
     def limited(self, train: int | None, test: int | None) -> Dataset:
-        """The first `train` / `test` examples (the archives are already shuffled)."""
-        return Dataset(
-            self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test],
-            self.classes, self.source,
-        )
+        """`train` / `test` examples of each split, stratified: every class present, in about
+        its share of the split (see `stratified`), in the data's (shuffled) order."""
+        train_index = stratified(self.y_train, train, len(self.classes), "--limit-train")
+        test_index = stratified(self.y_test, test, len(self.classes), "--limit-test")
+        return Dataset(self.x_train[train_index], self.y_train[train_index],
+                       self.x_test[test_index], self.y_test[test_index], self.classes,
+                       self.source)
+
+
+def stratified(labels: np.ndarray, count: int | None, classes: int, flag: str) -> np.ndarray | slice:
+    """Indices of `count` examples: first one of every class present, then each class in
+    proportion to its size (its k-th example ranks at (k + 0.5) / its count), ties broken by
+    position; returned in the original order. Fewer than the classes present is refused."""
+    if count is None or count >= len(labels):
+        return slice(None)
+    sizes = np.bincount(labels, minlength=classes)
+    present = int((sizes > 0).sum())
+    if count < present:
+        raise SpeccError(f"{flag} {count}: fewer than the {present} classes in the data; give "
+                         f"at least {present} so that every class is present")
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels)) - np.repeat(starts, sizes)
+    share = (rank + 0.5) / sizes[labels]
+    key = np.where(rank == 0, -1.0, share)
+    return np.sort(np.argsort(key, kind="stable")[:count])
 
 
 def cache_dir() -> Path:
@@ -84,13 +119,15 @@ def cache_dir() -> Path:
 def load_dataset(data: str | Path | None = None) -> Dataset:
     """Find the data (see the module docstring), decode it once, return it."""
     source = Path(data) if data is not None else _default_source()
-    if not source.exists():
-        raise SpeccError(f"no data at {source}: no such file or folder; {HOW_TO_GET}")
+    try:
+        require_file_or_folder(source, "data")
+    except FileNotFoundError:
+        raise SpeccError(f"no data at {source}: no such file or folder; {HOW_TO_GET}") from None
     cached = _cache_path(source)
     if cached.is_file():
         try:
             return _read_cache(cached)
-        except (OSError, ValueError, KeyError, zlib.error):
+        except SpeccError:
             cached.unlink(missing_ok=True)  # a damaged cache entry is rebuilt from the source
     dataset = _decode(source)
     _write_cache(cached, dataset)
@@ -123,38 +160,43 @@ def _looks_like_data(path: Path) -> bool:
 
 
 def download_cifar10(folder: Path, url: str | None = None) -> Path:
-    """Download the official archive into `folder`, verify its md5, return its path."""
+    """Download the official archive into `folder` (at most MAX_DOWNLOAD_BYTES), verify its
+    md5, return its path."""
     url = url or os.environ.get("SPECC_CIFAR10_URL", CIFAR10_URL)
     target = folder / CIFAR10_ARCHIVE
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{CIFAR10_ARCHIVE}.", suffix=".part")
-    except OSError as error:
-        raise SpeccError(f"cannot write to the data cache {folder}: {error.strerror}") from None
-    temp = Path(temp_name)
-    try:
-        digest = hashlib.md5()
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(
-            url, timeout=DOWNLOAD_TIMEOUT_S
-        ) as response:
-            while chunk := response.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != CIFAR10_MD5:
-            raise SpeccError(
-                f"downloaded {url} but its md5 is {digest.hexdigest()}, not {CIFAR10_MD5}; "
-                "the file was discarded"
-            )
-        os.replace(temp, target)
+        with atomic_path(target, suffix=".part") as temp:
+            digest = _download(url, temp)
+            if digest != CIFAR10_MD5:
+                raise SpeccError(f"downloaded {url} but its md5 is {digest}, not {CIFAR10_MD5}; "
+                                 "the file was discarded")
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
         raise SpeccError(
             f"no CIFAR-10 data found: looked for {CIFAR10_FOLDER}/, {CIFAR10_ARCHIVE} and image "
             f"folders in {folder}, and downloading {url} failed ({reason}); {HOW_TO_GET}"
         ) from None
-    finally:
-        temp.unlink(missing_ok=True)
     return target
+
+
+def _download(url: str, temp: Path) -> str:
+    """Copy `url` into `temp`, refusing more than MAX_DOWNLOAD_BYTES; the md5 of what came."""
+    digest = hashlib.md5()
+    received = 0
+    with open(temp, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
+            raise SpeccError(f"{url}: announces {int(declared):,} bytes; the CIFAR-10 archive is "
+                             f"at most {MAX_DOWNLOAD_BYTES:,}; nothing was kept")
+        while chunk := response.read(1 << 20):
+            received += len(chunk)
+            if received > MAX_DOWNLOAD_BYTES:
+                raise SpeccError(f"{url}: sent more than {MAX_DOWNLOAD_BYTES:,} bytes, more than "
+                                 "the CIFAR-10 archive; the download was stopped and discarded")
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
 
 
 # --- the decoded-array cache -------------------------------------------------------------
@@ -176,24 +218,51 @@ def _cache_path(source: Path) -> Path:
 
 
 def _read_cache(path: Path) -> Dataset:
-    with np.load(path, allow_pickle=False) as arrays:
-        return Dataset(
-            arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
-            tuple(str(name) for name in arrays["classes"]), str(arrays["source"]),
-        )
+    """The cached arrays, every shape, dtype and label checked (SpeccError if damaged)."""
+    name = str(path)
+    info = require_file_or_folder(path, "the decoded-data cache")
+    if info.st_size > MAX_DATASET_BYTES + (64 << 20):
+        raise SpeccError(f"{name}: larger than any data set specc decodes")
+    counts: dict[str, int] = {}
+    image: dict[str, tuple[int, ...]] = {}
+
+    def images(split: str) -> MemberCheck:
+        def check(dtype: np.dtype, shape: tuple[int, ...]) -> str | None:
+            if dtype != np.uint8 or len(shape) != 4 or image.setdefault("shape", shape[1:]) \
+                    != shape[1:]:
+                return f"is not uint8 images of one shape ({dtype}, {shape})"
+            counts[split] = shape[0]
+            return None
+        return check
+
+    def labels(split: str) -> MemberCheck:
+        return lambda dtype, shape: None if dtype == np.int64 and shape == (counts[split],) \
+            else f"is not {counts[split]} int64 labels ({dtype}, {shape})"
+
+    def names(dtype: np.dtype, shape: tuple[int, ...]) -> str | None:
+        return None if dtype.kind == "U" and len(shape) <= 1 else f"is not text ({dtype})"
+
+    arrays = read_npz(path, {"x_train": images("train"), "y_train": labels("train"),
+                             "x_test": images("test"), "y_test": labels("test"),
+                             "classes": names, "source": names}, MAX_DATASET_BYTES, name)
+    classes = tuple(str(n) for n in np.atleast_1d(arrays["classes"]))
+    for split in ("train", "test"):
+        values = arrays[f"y_{split}"]
+        if len(values) and not (0 <= int(values.min()) and int(values.max()) < len(classes)):
+            raise SpeccError(f"{name}: {split} labels outside 0..{len(classes) - 1}")
+    return Dataset(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                   classes, str(arrays["source"]))
 
 
 def _write_cache(path: Path, dataset: Dataset) -> None:
     """Best effort: a cache that cannot be written only costs the next run its decode time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
-        with os.fdopen(handle, "wb") as out:
+        with atomic_path(path, suffix=".part") as temp, open(temp, "wb") as out:
             np.savez(
                 out, x_train=dataset.x_train, y_train=dataset.y_train, x_test=dataset.x_test,
                 y_test=dataset.y_test, classes=np.array(dataset.classes), source=dataset.source,
             )
-        os.replace(temp_name, path)
     except OSError:
         return
 
@@ -256,9 +325,16 @@ _UNPICKLING_ERRORS = (
 )
 
 
-def _unpickle(stream: IO[bytes], name: str) -> dict:
+# What damaged pickle bytes can raise.
+_UNPICKLING_ERRORS = (
+    pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+    ImportError, MemoryError, OverflowError, UnicodeDecodeError, RecursionError,
+)
+
+
+def _unpickle(content: bytes, name: str) -> dict:
     try:
-        value = _NumpyOnlyUnpickler(stream, encoding="bytes").load()
+        value = _NumpyOnlyUnpickler(io.BytesIO(content), encoding="bytes").load()
     except _UNPICKLING_ERRORS as error:
         raise SpeccError(f"{name}: corrupt CIFAR-10 batch ({type(error).__name__}: {error})") from None
     if not isinstance(value, dict):
@@ -267,29 +343,66 @@ def _unpickle(stream: IO[bytes], name: str) -> dict:
 
 
 def _official_batch(batch: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 32, 32, 3) and labels of one official batch, its types checked before any
+    conversion (a list of lists that shares its items could stand for billions of values)."""
+    data, labels = batch.get(b"data"), batch.get(b"labels")
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
+            or data.shape[1] != OFFICIAL_ROW:
+        found = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) \
+            else type(data).__name__
+        raise SpeccError(f"{name}: corrupt CIFAR-10 batch (`data` must be a uint8 array of shape "
+                         f"(N, {OFFICIAL_ROW}), found {found})")
+    values = _int_labels(labels, name)
+    if len(values) != len(data):
+        raise SpeccError(f"{name}: corrupt CIFAR-10 batch ({len(data)} images, {len(values)} "
+                         "labels)")
+    images = data.reshape(len(data), 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(images), values
+
+
+def _int_labels(labels: object, name: str) -> np.ndarray:
+    if isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu":
+        return labels.astype(np.int64)
+    if isinstance(labels, list) and all(type(label) is int for label in labels):
+        if labels and not -(2**63) <= min(labels) <= max(labels) < 2**63:
+            raise SpeccError(f"{name}: corrupt CIFAR-10 batch (a label beyond 64 bits)")
+        return np.array(labels, dtype=np.int64)
+    raise SpeccError(f"{name}: corrupt CIFAR-10 batch (`labels` must be a list of integers)")
+
+
+def _label_names(meta: dict, name: str) -> tuple[str, ...]:
+    names = meta.get(b"label_names")
+    if names is None:
+        return tuple(f"class_{i}" for i in range(10))
+    if not isinstance(names, list) or not names or \
+            not all(isinstance(n, bytes | str) and n for n in names):
+        raise SpeccError(f"{name}: corrupt batches.meta (`label_names` must be a list of "
+                         "non-empty strings)")
     try:
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        labels = np.asarray(batch[b"labels"], dtype=np.int64)
-        images = data.reshape(len(data), 3, 32, 32).transpose(0, 2, 3, 1)
-    except (KeyError, ValueError, TypeError) as error:
-        raise SpeccError(f"{name}: corrupt CIFAR-10 batch ({error})") from None
-    if len(labels) != len(images):
-        raise SpeccError(f"{name}: corrupt CIFAR-10 batch ({len(images)} images, {len(labels)} labels)")
-    return np.ascontiguousarray(images), labels
+        decoded = tuple(n.decode() if isinstance(n, bytes) else n for n in names)
+    except UnicodeDecodeError:
+        raise SpeccError(f"{name}: corrupt batches.meta (a label name is not UTF-8)") from None
+    if len(set(decoded)) != len(decoded):
+        raise SpeccError(f"{name}: corrupt batches.meta (label names repeat)")
+    return decoded
 
 
 def _official_dataset(batches: dict[str, dict], source: str) -> Dataset:
     missing = [n for n in (*OFFICIAL_TRAIN, OFFICIAL_TEST) if n not in batches]
     if missing:
         raise SpeccError(f"{source}: incomplete CIFAR-10 release, missing {', '.join(missing)}")
-    train = [_official_batch(batches[n], f"{source}:{n}") for n in OFFICIAL_TRAIN]
-    x_test, y_test = _official_batch(batches[OFFICIAL_TEST], f"{source}:{OFFICIAL_TEST}")
-    meta = batches.get(OFFICIAL_META, {})
-    names = meta.get(b"label_names") or [f"class_{i}" for i in range(10)]
-    classes = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names)
+    classes = _label_names(batches.get(OFFICIAL_META, {}), f"{source}:{OFFICIAL_META}")
+    parts = {n: _official_batch(batches[n], f"{source}:{n}") for n in (*OFFICIAL_TRAIN,
+                                                                        OFFICIAL_TEST)}
+    for batch_name, (_, labels) in parts.items():
+        if len(labels) and not (labels.min() >= 0 and labels.max() < len(classes)):
+            bad = int(labels[(labels < 0) | (labels >= len(classes))][0])
+            raise SpeccError(f"{source}:{batch_name}: label {bad} is outside 0..{len(classes) - 1}"
+                             f" ({len(classes)} classes)")
+    x_test, y_test = parts[OFFICIAL_TEST]
     return Dataset(
-        np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]),
-        x_test, y_test, classes, source,
+        np.concatenate([parts[n][0] for n in OFFICIAL_TRAIN]),
+        np.concatenate([parts[n][1] for n in OFFICIAL_TRAIN]), x_test, y_test, classes, source,
     )
 
 
@@ -297,53 +410,111 @@ def _official_from_files(root: Path, source: str) -> Dataset:
     batches = {}
     for name in (*OFFICIAL_TRAIN, OFFICIAL_TEST, OFFICIAL_META):
         path = root / name
-        if path.is_file():
-            with path.open("rb") as stream:
-                batches[name] = _unpickle(stream, str(path))
+        if os.path.lexists(path):
+            content = read_capped(path, MAX_BATCH_BYTES, "a CIFAR-10 batch")
+            batches[name] = _unpickle(content, str(path))
     return _official_dataset(batches, source)
 
 
 def _images_from_folder(root: Path, source: str) -> Dataset:
-    def files() -> Iterator[tuple[str, str, str, bytes]]:
-        for split in ("train", "test"):
-            for path in sorted((root / split).rglob("*")):
-                if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-                    parts = path.relative_to(root / split).parts
-                    if len(parts) == 2:
-                        yield split, parts[0], str(path), path.read_bytes()
+    images = _ImageCollector(source)
+    for split in ("train", "test"):
+        for path in sorted((root / split).rglob("*")):
+            parts = path.relative_to(root / split).parts
+            if path.suffix.lower() in IMAGE_SUFFIXES and len(parts) == 2 and not path.is_dir():
+                content = read_capped(path, MAX_IMAGE_FILE_BYTES, "an image")
+                images.add(split, parts[0], str(path), content)
+    return images.dataset()
 
-    return _image_dataset(files(), source)
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """Refuses a long-name or pax header larger than MAX_TAR_HEADER_BYTES before tarfile
+    reads it into memory."""
+
+    def _proc_member(self, tar: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        if self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                         tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE) \
+                and self.size > MAX_TAR_HEADER_BYTES:
+            raise tarfile.SubsequentHeaderError(f"an extended header of {self.size:,} bytes")
+        return super()._proc_member(tar)  # type: ignore[misc]
 
 
 def _decode_archive(archive: Path) -> Dataset:
     name = str(archive)
     batches: dict[str, dict] = {}
-    images: list[tuple[str, str, str, bytes]] = []
+    images = _ImageCollector(name)
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            for member in tar:  # one sequential pass: no seeking back in a gzip stream
-                if not member.isfile():
-                    continue
+        with tarfile.open(archive, "r:*", tarinfo=_BoundedTarInfo) as tar:
+            for count, member in enumerate(tar, start=1):  # one pass, forward only
+                where = f"{name}:{member.name}"
+                _check_member_bounds(member, count, where)
                 path = PurePosixPath(member.name)
                 located = _image_location(path)
+                if not member.isfile():
+                    continue
                 if path.name in (*OFFICIAL_TRAIN, OFFICIAL_TEST, OFFICIAL_META):
-                    stream = tar.extractfile(member)
-                    assert stream is not None
-                    batches[path.name] = _unpickle(io.BytesIO(stream.read()), f"{name}:{member.name}")
+                    content = _member_bytes(tar, member, MAX_BATCH_BYTES, "a CIFAR-10 batch", where)
+                    batches[path.name] = _unpickle(content, where)
                 elif located is not None:
-                    stream = tar.extractfile(member)
-                    assert stream is not None
-                    images.append((*located, f"{name}:{member.name}", stream.read()))
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+                    content = _member_bytes(tar, member, MAX_IMAGE_FILE_BYTES, "an image", where)
+                    images.add(*located, where, content)
+            _check_archive_end(tar, name)
+    except (tarfile.TarError, EOFError, zlib.error, OSError, lzma.LZMAError) as error:
+        if str(error).startswith("file could not be opened successfully"):
+            raise SpeccError(f"{name}: not a tar archive (plain, or compressed with gzip, bzip2 "
+                             f"or xz); {HOW_TO_GET}") from None
         raise SpeccError(f"{name}: corrupt or truncated archive ({error})") from None
     if OFFICIAL_TRAIN[0] in batches:
         return _official_dataset(batches, name)
-    if images:
-        return _image_dataset(iter(images), name)
+    if images.count:
+        return images.dataset()
     raise SpeccError(
         f"{name}: the archive holds neither the official CIFAR-10 batches nor images under "
         f"train/<class>/ and test/<class>/; {HOW_TO_GET}"
     )
+
+
+def _check_member_bounds(member: tarfile.TarInfo, count: int, where: str) -> None:
+    if count > MAX_ARCHIVE_MEMBERS:
+        raise SpeccError(f"{where}: more than {MAX_ARCHIVE_MEMBERS:,} archive members; a data set "
+                         "archive holds fewer")
+    if member.offset_data + member.size > MAX_ARCHIVE_BYTES:
+        raise SpeccError(f"{where}: the archive unpacks to more than {MAX_ARCHIVE_BYTES:,} bytes; "
+                         "a data set archive is smaller")
+
+
+def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo, cap: int, what: str,
+                  where: str) -> bytes:
+    if member.size > cap:
+        raise SpeccError(f"{where}: a member of {member.size:,} bytes; {what} is at most "
+                         f"{cap:,} bytes")
+    stream = tar.extractfile(member)
+    if stream is None:
+        raise SpeccError(f"{where}: cannot be read from the archive")
+    content = stream.read(cap + 1)
+    if len(content) != member.size:
+        raise tarfile.ReadError(f"{where}: holds {len(content):,} bytes, its header says "
+                                f"{member.size:,}")
+    return content
+
+
+def _check_archive_end(tar: tarfile.TarFile, name: str) -> None:
+    """Read the compressed stream to its end, past the tar's end-of-archive blocks: this checks
+    the gzip (or bz2, xz) checksum and length, and that nothing but zero padding follows the
+    last member (tarfile stops silently at a damaged header after the first)."""
+    stream = tar.fileobj
+    assert stream is not None
+    stream.seek(tar.offset)
+    padding = 0
+    while chunk := stream.read(1 << 20):
+        if chunk.count(0) != len(chunk):
+            raise tarfile.ReadError(f"damaged data after byte {tar.offset:,} of the unpacked "
+                                    "archive (a corrupt member header?)")
+        padding += len(chunk)
+        if tar.offset + padding > MAX_ARCHIVE_BYTES:
+            raise tarfile.ReadError(f"unpacks to more than {MAX_ARCHIVE_BYTES:,} bytes")
+    if padding < tarfile.BLOCKSIZE:
+        raise tarfile.ReadError("the archive ends without its end-of-archive blocks")
 
 
 def _image_location(path: PurePosixPath) -> tuple[str, str] | None:
@@ -354,44 +525,95 @@ def _image_location(path: PurePosixPath) -> tuple[str, str] | None:
     return (split, label) if split in ("train", "test") else None
 
 
-def _image_dataset(files: Iterator[tuple[str, str, str, bytes]], source: str) -> Dataset:
+class _ImageCollector:
+    """Decodes PNG and JPEG images one at a time into uint8 RGB, within the caps on file size,
+    declared pixels and the data set's decoded bytes, and stacks them into a Dataset."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.arrays: dict[str, list[np.ndarray]] = {"train": [], "test": []}
+        self.labels: dict[str, list[str]] = {"train": [], "test": []}
+        self.shape: tuple[int, ...] | None = None
+        self.decoded_bytes = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.labels["train"]) + len(self.labels["test"])
+
+    def add(self, split: str, label: str, name: str, content: bytes) -> None:
+        pixels = decode_image(content, name)
+        if self.shape is None:
+            self.shape = pixels.shape
+        elif pixels.shape != self.shape:
+            raise SpeccError(f"{name}: image is {pixels.shape[1]}x{pixels.shape[0]}, the others "
+                             f"are {self.shape[1]}x{self.shape[0]}")
+        self.decoded_bytes += pixels.nbytes
+        if self.decoded_bytes > MAX_DATASET_BYTES:
+            raise SpeccError(f"{name}: the images decode to more than {MAX_DATASET_BYTES:,} "
+                             "bytes; more than specc holds in memory")
+        self.arrays[split].append(pixels)
+        self.labels[split].append(label)
+
+    def dataset(self) -> Dataset:
+        arrays, labels, source = self.arrays, self.labels, self.source
+        if not arrays["train"] or not arrays["test"]:
+            empty = "train" if not arrays["train"] else "test"
+            raise SpeccError(f"{source}: no images under {empty}/<class>/; {HOW_TO_GET}")
+        classes = tuple(sorted(set(labels["train"])))
+        unknown = sorted(set(labels["test"]) - set(classes))
+        if unknown:
+            raise SpeccError(f"{source}: test classes {unknown} do not appear in train/")
+        index = {label: i for i, label in enumerate(classes)}
+
+        def stacked(split: str) -> tuple[np.ndarray, np.ndarray]:
+            return np.stack(arrays[split]), np.array([index[x] for x in labels[split]],
+                                                      dtype=np.int64)
+
+        x_train, y_train = stacked("train")
+        x_test, y_test = stacked("test")
+        # Folders list images class by class; a fixed shuffle mixes the classes, as they are
+        # in the (already shuffled) official batches.
+        order_train = np.random.default_rng(0).permutation(len(y_train))
+        order_test = np.random.default_rng(1).permutation(len(y_test))
+        return Dataset(
+            x_train[order_train], y_train[order_train], x_test[order_test], y_test[order_test],
+            classes, source,
+        )
+
+
+def decode_image(content: bytes, name: str) -> np.ndarray:
+    """A PNG or JPEG as uint8 (H, W, 3); its declared size checked before it is decoded, and
+    16-bit greyscale scaled to 8 bits (Pillow's RGB conversion would clip it)."""
     from PIL import Image, UnidentifiedImageError
 
-    arrays: dict[str, list[np.ndarray]] = {"train": [], "test": []}
-    labels: dict[str, list[str]] = {"train": [], "test": []}
-    shape: tuple[int, ...] | None = None
-    for split, label, name, content in files:
-        try:
-            with Image.open(io.BytesIO(content)) as image:
-                pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-            raise SpeccError(f"{name}: corrupt or unreadable image ({error})") from None
-        if shape is None:
-            shape = pixels.shape
-        elif pixels.shape != shape:
-            raise SpeccError(f"{name}: image is {pixels.shape[1]}x{pixels.shape[0]}, the others "
-                             f"are {shape[1]}x{shape[0]}")
-        arrays[split].append(pixels)
-        labels[split].append(label)
-    if not arrays["train"] or not arrays["test"]:
-        empty = "train" if not arrays["train"] else "test"
-        raise SpeccError(f"{source}: no images under {empty}/<class>/; {HOW_TO_GET}")
-    classes = tuple(sorted(set(labels["train"])))
-    unknown = sorted(set(labels["test"]) - set(classes))
-    if unknown:
-        raise SpeccError(f"{source}: test classes {unknown} do not appear in train/")
-    index = {label: i for i, label in enumerate(classes)}
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS  # Pillow's own decompression-bomb check
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(content), formats=("PNG", "JPEG")) as image:
+                width, height = image.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise SpeccError(f"{name}: the image declares {width:,}x{height:,} pixels; "
+                                     f"at most {MAX_IMAGE_PIXELS:,} pixels per image")
+                return _rgb(image, name)
+    except Image.DecompressionBombError as error:
+        raise SpeccError(f"{name}: the image declares more than {MAX_IMAGE_PIXELS:,} pixels "
+                         f"({error})") from None
+    except UnidentifiedImageError:
+        raise SpeccError(f"{name}: not a PNG or JPEG image (only PNG and JPEG are read)") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise SpeccError(f"{name}: corrupt or unreadable image ({error}); PNG and JPEG are "
+                         "read") from None
 
-    def stacked(split: str) -> tuple[np.ndarray, np.ndarray]:
-        return np.stack(arrays[split]), np.array([index[x] for x in labels[split]], dtype=np.int64)
 
-    x_train, y_train = stacked("train")
-    x_test, y_test = stacked("test")
-    # Folders list images class by class; a fixed shuffle makes --limit-train/--limit-test
-    # subsets hold every class, as they do with the (already shuffled) official batches.
-    order_train = np.random.default_rng(0).permutation(len(y_train))
-    order_test = np.random.default_rng(1).permutation(len(y_test))
-    return Dataset(
-        x_train[order_train], y_train[order_train], x_test[order_test], y_test[order_test],
-        classes, source,
-    )
+def _rgb(image: object, name: str) -> np.ndarray:
+    from PIL import Image
+
+    assert isinstance(image, Image.Image)
+    if image.mode.startswith("I;16"):
+        grey = (np.asarray(image).astype(np.uint16) >> 8).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if image.mode in ("I", "F"):
+        raise SpeccError(f"{name}: a {image.mode}-mode image (32-bit integer or float pixels); "
+                         "save it as 8-bit or 16-bit PNG, or JPEG")
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)

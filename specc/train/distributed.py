@@ -188,7 +188,7 @@ def _process_group_failure(error: RuntimeError) -> bool:
 def rank_reporting(world: World) -> Iterator[None]:
     """In a multi-process run rank 0 alone prints; the others run with stdout silenced and
     exit with the same code as rank 0 without repeating its error line. A failure of the
-    process group (another rank died) is one line and exit code 3, left to `--nproc`'s
+    process group (another rank died) is one line and exit code 4, left to `--nproc`'s
     launcher to say when it started the job (it names the rank that died)."""
     if not world.distributed:
         yield

@@ -21,8 +21,13 @@ import numpy as np
 
 from specc.backends.quiet_keras import quiet_tensorflow
 from specc.errors import SpeccError
+from specc.files import strict_json
+from specc.train.bounded import read_npz, shape_is
 from specc.train.checkpoint import (
     check_checkpoint_matches,
+    check_keras_extras,
+    check_meta,
+    max_checkpoint_bytes,
     normalization_of,
     read_checkpoint,
     write_checkpoint,
@@ -220,6 +225,9 @@ class KerasTrainer(EpochLoop[EpochPlan]):
 
     # --- checkpoints ---------------------------------------------------------------------
 
+    def weights_finite(self) -> bool:
+        return weights_finite(self.model)
+
     def save(self) -> None:
         numpy_state = np.random.get_state(legacy=False)
         meta = {
@@ -233,23 +241,27 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         arrays.update({f"optimizer_{i}": np.asarray(v.numpy())
                        for i, v in enumerate(self.optimizer.variables)})
         arrays["numpy_key"] = numpy_state["state"]["key"]
-        arrays["meta"] = np.array(json.dumps(meta))
+        arrays["meta"] = np.array(strict_json(meta))
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         write_checkpoint(self.ctx.run.checkpoint, "keras", buffer.getvalue())
 
     def restore_from(self, path: Any) -> None:
-        backend, payload = read_checkpoint(path)
+        backend, payload = read_checkpoint(path,
+                                           max_checkpoint_bytes(self.ctx.loaded.info.total_params))
         if backend != "keras":
             raise SpeccError(f"{path}: a {backend} checkpoint, not a Keras one")
-        arrays, meta = arrays_from_payload(payload, path)
+        meta = meta_from_payload(payload, path)  # first: it says why the arrays may differ
         self.check_same_spec(meta, path)
-        trained_in = meta.get("precision", "fp32")
+        trained_in = meta["precision"]
         if trained_in != self.precision:  # fp16 adds the loss scale's optimizer variables
             raise SpeccError(f"{path}: this Keras run trained in {trained_in}; resume it with "
                              f"--precision {trained_in}, not {self.precision}")
-        assign_variables(self.model.variables, arrays, "model", path)
-        assign_variables(self.optimizer.variables, arrays, "optimizer", path)
+        arrays, meta = arrays_from_payload(payload, path, self.model.variables,
+                                           self.optimizer.variables)
+        check_keras_extras(meta, path)
+        assign_variables(self.model.variables, arrays, "model")
+        assign_variables(self.optimizer.variables, arrays, "optimizer")
         self.restore_position(meta)
         self.loss_sum.assign(meta["accumulators"]["loss_sum"])
         self.correct.assign(meta["accumulators"]["correct"])
@@ -308,30 +320,55 @@ class KerasTrainer(EpochLoop[EpochPlan]):
         }
 
 
-def arrays_from_payload(payload: bytes, path: Any) -> tuple[dict[str, np.ndarray], dict]:
+def arrays_from_payload(payload: bytes, path: Any, model_variables: list,
+                        optimizer_variables: list | None = None
+                        ) -> tuple[dict[str, np.ndarray], dict]:
+    """The checkpoint's arrays, each checked from its header against the variable it will be
+    assigned to (`optimizer_variables` None: the model's only, for evaluation), and its
+    metadata, checked."""
+    checks = {f"model_{i}": shape_is(tuple(v.shape), np.dtype(v.dtype))
+              for i, v in enumerate(model_variables)}
+    if optimizer_variables is not None:
+        checks |= {f"optimizer_{i}": shape_is(tuple(v.shape), np.dtype(v.dtype))
+                   for i, v in enumerate(optimizer_variables)}
+        checks["numpy_key"] = shape_is((624,), np.dtype(np.uint32))
+    checks["meta"] = _meta_check
+    arrays = read_npz(payload, checks, len(payload), str(path),
+                      exact=optimizer_variables is not None)
+    return arrays, _parse_meta(arrays.pop("meta"), path)
+
+
+def meta_from_payload(payload: bytes, path: Any) -> dict:
+    """Only the checkpoint's metadata, checked."""
+    arrays = read_npz(payload, {"meta": _meta_check}, len(payload), str(path), exact=False)
+    return _parse_meta(arrays["meta"], path)
+
+
+def _meta_check(dtype: np.dtype, shape: tuple[int, ...]) -> str | None:
+    return None if dtype.kind == "U" and shape == () else "is not text"
+
+
+def _parse_meta(text: np.ndarray, path: Any) -> dict:
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError) as error:
-        raise SpeccError(f"{path}: unreadable Keras checkpoint ({error})") from None
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise SpeccError(f"{path}: not a specc Keras checkpoint of format {CHECKPOINT_FORMAT}")
-    return arrays, meta
+        meta = json.loads(str(text))
+    except (ValueError, RecursionError) as error:
+        raise SpeccError(f"{path}: damaged checkpoint: its metadata is not JSON ({error})") from None
+    return check_meta(meta, path, CHECKPOINT_FORMAT)
 
 
-def assign_variables(variables: list, arrays: dict[str, np.ndarray], prefix: str,
-                     path: Any) -> None:
-    stored = sum(1 for name in arrays if name.startswith(prefix + "_"))
-    if stored != len(variables):
-        raise SpeccError(f"{path}: the checkpoint holds {stored} {prefix} variables, the model "
-                         f"has {len(variables)}")
+def assign_variables(variables: list, arrays: dict[str, np.ndarray], prefix: str) -> None:
+    """Assign the arrays that `arrays_from_payload` checked against these variables."""
     for i, variable in enumerate(variables):
-        value = arrays[f"{prefix}_{i}"]
-        if tuple(value.shape) != tuple(variable.shape):
-            raise SpeccError(f"{path}: {prefix} variable {variable.path} has shape "
-                             f"{tuple(variable.shape)}, the checkpoint {tuple(value.shape)}")
-        variable.assign(value)
+        variable.assign(arrays[f"{prefix}_{i}"])
+
+
+def weights_finite(model: Any) -> bool:
+    """Every floating-point variable of the model finite."""
+    for variable in model.variables:
+        value = np.asarray(variable.numpy())
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            return False
+    return True
 
 
 def make_trainer(ctx: EngineContext, model: Any, logits_layer: str | None) -> KerasTrainer:
@@ -342,10 +379,13 @@ def evaluate_payload(payload: bytes, checkpoint: Any, loaded: Any, model: Any,
                      logits_layer: str | None, data: Any, batch_size: int,
                      device_name: str) -> EvalResult:
     """`specc eval` for a Keras checkpoint."""
-    arrays, meta = arrays_from_payload(payload, checkpoint)
+    arrays, meta = arrays_from_payload(payload, checkpoint, model.variables)
     check_checkpoint_matches(meta["spec_sha256"], meta["spec_name"], loaded, checkpoint,
                              meta["classes"], data.classes)
-    assign_variables(model.variables, arrays, "model", checkpoint)
+    assign_variables(model.variables, arrays, "model")
+    if not weights_finite(model):
+        raise DivergedError(f"{checkpoint}: the model's weights hold NaN or infinite values (the "
+                            "run diverged); nothing to evaluate")
     logits = logits_model(model, logits_layer)
     mean, std = normalization_of(meta)
     return evaluate_arrays(lambda x: logits(x, training=False), data.x_test, data.y_test, mean,

@@ -21,6 +21,8 @@ from torch import nn
 from specc.errors import SpeccError
 from specc.train.checkpoint import (
     check_checkpoint_matches,
+    check_torch_state,
+    max_checkpoint_bytes,
     normalization_of,
     read_checkpoint,
     write_checkpoint,
@@ -196,9 +198,9 @@ def restore_rng(state: dict[str, Any], device: torch.device) -> None:
     restore_python_rng(state["python"])
 
 
-def load_torch_checkpoint(path) -> dict[str, Any]:
+def load_torch_checkpoint(path, max_bytes: int | None = None) -> dict[str, Any]:
     """The checkpoint's state dict (on the CPU), after its checksum is verified."""
-    backend, payload = read_checkpoint(path)
+    backend, payload = read_checkpoint(path, max_bytes)
     if backend != "torch":
         raise SpeccError(f"{path}: a {backend} checkpoint, not a PyTorch one")
     return state_from_payload(payload, path)
@@ -335,6 +337,9 @@ class TorchTrainer(EpochLoop[EpochBatches]):
             "accumulators": {"loss_sum": loss_sum, "correct": correct},
         }
 
+    def weights_finite(self) -> bool:
+        return weights_finite(self.model)
+
     def save(self) -> None:
         """Rank 0 writes; every rank waits until the checkpoint is on disk."""
         state = self.state()
@@ -359,7 +364,8 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         self._seed_rank_dropout()
 
     def restore_from(self, path) -> None:
-        state = load_torch_checkpoint(path)
+        state = load_torch_checkpoint(path, max_checkpoint_bytes(self.ctx.loaded.info.total_params))
+        check_torch_state(state, path, CHECKPOINT_FORMAT, self.model, self.optimizer)
         self.check_same_spec(state, path)
         self.restore(state)
 
@@ -472,6 +478,13 @@ class TorchTrainer(EpochLoop[EpochBatches]):
         }
 
 
+def weights_finite(model: nn.Module) -> bool:
+    """Every floating-point parameter and buffer finite (one host sync)."""
+    checks = [torch.isfinite(t).all() for t in model.state_dict().values()
+              if t.is_floating_point()]
+    return bool(torch.stack(checks).all()) if checks else True
+
+
 def _combine_ranks(ranks: list[list[float]]) -> tuple[float, float, float, float]:
     """(loss sum, correct, first bad step, its loss) over the ranks: sums, and the earliest
     step at which any rank's loss became NaN or infinite (-1: none)."""
@@ -505,7 +518,11 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
                              state["classes"], data.classes)
     if logits_layer is not None:
         setattr(model, logits_layer, nn.Identity())
+    check_torch_state(state, checkpoint, CHECKPOINT_FORMAT, model, None)
     model.load_state_dict(state["model"])
+    if not weights_finite(model):
+        raise DivergedError(f"{checkpoint}: the model's weights hold NaN or infinite values (the "
+                            "run diverged); nothing to evaluate")
     model.to(device, memory_format=torch.channels_last)
     mean, std = normalization_of(state)
     test = DeviceData(data.x_test, data.y_test, mean, std, device)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from specc.errors import SpeccError
+from specc.errors import SpeccError, one_line
+from specc.files import strict_json, write_text_atomic
 from specc.spec.load import load_spec
-from specc.train.checkpoint import checkpoint_file, read_checkpoint
-from specc.train.common import RunOptions, final_softmax_layer
+from specc.train.checkpoint import checkpoint_file, max_checkpoint_bytes, read_checkpoint
+from specc.train.common import DivergedError, RunOptions, final_softmax_layer
 from specc.train.data import load_dataset
 from specc.train.device import resolve_device
 from specc.train.results import plot_confusion
@@ -42,7 +43,7 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
         raise SpeccError(f"{request.spec}: no such spec file")
     loaded = load_spec(request.spec)
     checkpoint = checkpoint_file(request.checkpoint)
-    backend, payload = read_checkpoint(checkpoint)
+    backend, payload = read_checkpoint(checkpoint, max_checkpoint_bytes(loaded.info.total_params))
     if backend not in ("torch", "keras"):
         raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
     device = resolve_device(backend, request.device)  # before decoding any data
@@ -56,11 +57,14 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
     model = build_model(loaded, RunOptions(backend=backend, device=device, precision="fp32"), None)
     result = evaluate_payload(payload, checkpoint, loaded, model, final_softmax_layer(loaded),
                               data, request.batch_size, device)
+    if not math.isfinite(result.loss):
+        raise DivergedError(f"{checkpoint}: the test loss is {result.loss}: the model's outputs "
+                            "are not finite (the run diverged); nothing was written")
     print(result.report())
     folder = _output_folder(request, checkpoint)
     plot_confusion(result, folder / "confusion_matrix.png",
                    f"{loaded.spec.name} on {Path(data.source).name}")
-    (folder / "eval.json").write_text(json.dumps(
+    write_text_atomic(folder / "eval.json", strict_json(
         {**result.as_json(), "checkpoint": str(checkpoint), "data": data.source}, indent=2) + "\n")
-    print(f"\nConfusion matrix: {folder / 'confusion_matrix.png'}")
+    print("\n" + one_line(f"Confusion matrix: {folder / 'confusion_matrix.png'}"))
     return 0

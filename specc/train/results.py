@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from specc.files import atomic_path
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,11 @@ def plot_confusion(result: EvalResult, path: Path, title: str) -> None:
             axes.text(j, i, str(value), ha="center", va="center", fontsize=7,
                       color="white" if value > threshold else "black")
     figure.tight_layout()
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(handle)
-    figure.savefig(temp, dpi=100)
-    plt.close(figure)
-    os.replace(temp, path)
+    try:
+        with atomic_path(path, suffix=".png") as temp:
+            figure.savefig(temp, dpi=100)
+    finally:
+        plt.close(figure)
 
 
 @dataclass(frozen=True)

@@ -5,24 +5,29 @@ Framework imports happen in the engines, which this module loads only when train
 
 from __future__ import annotations
 
-import json
 import platform
 import random
 import shutil
 import sys
 import tempfile
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
-from specc.errors import ExitCode, SpeccError
+from specc.errors import ExitCode, SpeccError, one_line, shell_word
 from specc.spec.load import LoadedSpec, load_spec
 from specc.spec.recipe import TrainRecipe
-from specc.train.common import EngineContext, Outcome, RunOptions, normalization_stats
+from specc.train.common import (
+    EngineContext,
+    Outcome,
+    RunOptions,
+    final_softmax_layer,
+    normalization_stats,
+)
 from specc.train.data import Dataset, load_dataset
 from specc.train.device import resolve_device
 from specc.train.distributed import (
@@ -76,6 +81,32 @@ def check_data_fits(loaded: LoadedSpec, data: Dataset) -> None:
             f"{list(expected)}", file=str(loaded.path))
     if len(data.y_train) == 0 or len(data.y_test) == 0:
         raise SpeccError(f"{data.source}: the training or test set is empty")
+
+
+def check_recipe_runs(loaded: LoadedSpec, recipe: TrainRecipe, data: Dataset) -> None:
+    """Refuse, before training, a recipe that the schema accepts but the engines cannot run
+    with this model and data (one line naming the field, exit 2)."""
+    output = tuple(loaded.info.output_shape)
+    if len(output) != 1:
+        raise SpeccError(
+            f"the model's output is {output} per example; training needs one vector of class "
+            "scores (end with Flatten or GlobalAveragePooling2D, then Dense)", file=loaded.file,
+            position=loaded.source.value(("layers", len(loaded.spec.layers) - 1)))
+    height, width = data.image_shape[:2]
+    padding = recipe.augmentation.random_crop_padding
+    if padding >= min(height, width):
+        raise SpeccError(
+            f"train.augmentation.random_crop_padding is {padding}, not smaller than the "
+            f"{height}x{width} images; random crops need padding below {min(height, width)} "
+            "(CIFAR-10 recipes use 4)", file=loaded.file,
+            position=loaded.source.value(("train", "augmentation", "random_crop_padding")))
+    batch = min(recipe.batch_size, len(data.y_train))  # what the engines train with
+    for layer_info in loaded.info.layers:
+        problem = layer_info.layer.training_problem(layer_info.input_shapes, batch)
+        if problem is not None:
+            raise SpeccError(f"layer {layer_info.layer.name!r} ({layer_info.layer.type}) "
+                             f"{problem}", file=loaded.file,
+                             position=loaded.source.value(("layers", layer_info.index)))
 
 
 def seed_everything(seed: int, backend: str) -> None:
@@ -144,7 +175,7 @@ def refuse_cpu_sync_bn(sync_bn: bool, device: str | None, world: World) -> None:
 
 def resume_recipe(run_dir: Path, loaded: LoadedSpec) -> tuple[TrainRecipe, str]:
     """The recipe and backend a run folder recorded (after checking it is this spec's)."""
-    _, recorded = _recorded_run(run_dir, loaded)
+    _, recorded = _resume_state(run_dir, loaded)
     return TrainRecipe.model_validate(recorded["recipe"]), recorded["options"]["backend"]
 
 
@@ -160,14 +191,9 @@ def _resumed_options(given: RunOptions, recorded: dict[str, Any]) -> RunOptions:
                          "sync_bn": given.sync_bn or recorded.get("sync_bn", False)})
 
 
-def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
-    assert request.resume is not None
-    return _recorded_run(request.resume, loaded)
-
-
-def _recorded_run(run_dir: Path, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
+def _resume_state(run_dir: Path, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
     run = RunFolder.existing(run_dir)
-    recorded = json.loads((run.path / "recipe.json").read_text())
+    recorded = run.recorded_run({option.name for option in fields(RunOptions)})
     if recorded["spec"]["sha256"] != loaded.sha256:
         raise SpeccError(
             f"--resume {run.path}: that run was made from spec {recorded['spec']['name']!r} "
@@ -187,10 +213,11 @@ def _train(request: TrainRequest, world: World) -> int:
     if request.resume is None and request.out.exists() and not request.out.is_dir():
         raise SpeccError(f"--out {request.out}: is a file, not a folder")
     loaded = load_spec(request.spec)
+    final_softmax_layer(loaded)  # a softmax inside the last layer is refused before any run exists
     options = request.options
     recorded: dict | None = None
     if request.resume is not None:
-        run, recorded = _resume_state(request, loaded)
+        run, recorded = _resume_state(request.resume, loaded)
         recipe = TrainRecipe.model_validate(recorded["recipe"])
         options = _resumed_options(options, recorded["options"])
         data_source = request.data or recorded["data"]["source"]
@@ -204,6 +231,7 @@ def _train(request: TrainRequest, world: World) -> int:
         with main_first(world):  # rank 0 decodes and caches the data once
             data = load_dataset(data_source).limited(options.limit_train, options.limit_test)
         check_data_fits(loaded, data)
+        check_recipe_runs(loaded, recipe, data)
         mean, std = normalization_stats(recipe, data.x_train)
         seed_everything(recipe.seed, options.backend)
         if request.resume is None:
@@ -211,13 +239,15 @@ def _train(request: TrainRequest, world: World) -> int:
         else:
             model = build_model(loaded, options, run.path / "build" if world.is_main else None)
             run = run if world.is_main else RunFolder.read_only(run.path)
-        print(f"Run folder: {run.path}", flush=True)
+        print(one_line(f"Run folder: {run.path}"), flush=True)
         ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std,
                             world=world)
         outcome = _run_engine(ctx, model, resume=request.resume is not None)
         if outcome.interrupted:
-            print(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume with:\n"
-                  f"  specc train {loaded.path} --resume {run.path}", file=sys.stderr)
+            print(one_line(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume "
+                           "with:") + "\n  " + " ".join(shell_word(word) for word in
+                              ("specc", "train", str(loaded.path), "--resume", str(run.path))),
+                  file=sys.stderr)
             return int(ExitCode.INTERRUPTED)
         if world.is_main:
             _report(loaded, recipe, run, outcome)
@@ -236,7 +266,7 @@ def _new_run(out: Path, loaded: LoadedSpec, recipe: TrainRecipe, options: RunOpt
     try:
         model = build_model(loaded, options, run.path / "build")
         _write_run_description(run, loaded, recipe, options, data, mean, std, world)
-    except SpeccError:
+    except BaseException:
         shutil.rmtree(run.path, ignore_errors=True)  # nothing was trained: leave no run
         broadcast_object(None, world)
         raise
@@ -312,4 +342,4 @@ def _report(loaded: LoadedSpec, recipe: TrainRecipe, run: RunFolder, outcome: Ou
     result["training"] = training_summary(run.metrics(), milestones)
     print("\n".join(describe_summary(result["training"])))
     run.write_json("result.json", result)
-    print(f"Run folder: {run.path}")
+    print(one_line(f"Run folder: {run.path}"))

@@ -1,0 +1,60 @@
+"""Writing files so that nothing half-written ever remains: a temporary file beside the
+target, renamed over it when complete and removed on any error; and strict JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
+    """A temporary path in `path`'s folder: renamed over `path` when the block ends normally,
+    removed when it raises (whatever it raises, Ctrl-C included).
+
+    An OSError names `path` (not the temporary file) so that the message says which file
+    could not be written."""
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    os.close(handle)
+    temp = Path(name)
+    try:
+        yield temp
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_path(path) as temp, open(temp, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def finite_or_none(value: Any) -> Any:
+    """`value` with every NaN or infinite float replaced by None (JSON null), recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(item) for item in value]
+    return value
+
+
+def strict_json(value: Any, **options: Any) -> str:
+    """JSON that every parser accepts: no NaN or Infinity (they become null)."""
+    return json.dumps(finite_or_none(value), allow_nan=False, **options)
