@@ -21,7 +21,8 @@ from specc import __version__
 from specc.errors import ExitCode, SpeccError, one_line, os_error
 
 # Shown in this order in --help; every module in specc.commands is a subcommand.
-PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval", "export", "import")
+PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval", "export",
+                   "import")
 
 EPILOG = """exit codes:
   0    everything holds

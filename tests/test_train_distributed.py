@@ -23,6 +23,7 @@ import torch
 from train_support import TINY_SPEC, write_image_folder
 
 from specc.cli import main
+from specc.errors import ExitCode
 from specc.train.checkpoint import read_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +167,7 @@ def test_a_dead_rank_ends_the_job_and_the_run_resumes_with_one_process(setup: di
     killed_at = time.monotonic()
     code, stderr = finished(launcher, timeout=120)
     assert time.monotonic() - killed_at < 60  # bounded: no rank waits in a collective
-    assert code == 4
+    assert code == ExitCode.RANK_FAILED
     assert stderr.strip().count("\n") == 0 and "rank 1" in stderr and "SIGKILL" in stderr
     run = run_folder(out)
     assert model_state(run)[0] < EPOCHS

@@ -48,7 +48,7 @@ def _seed(text: str) -> int:
 
 
 RECIPE_FLAGS = ("epochs", "batch_size", "lr", "seed")
-RUN_FLAGS = ("backend", "limit_train", "limit_test")
+RUN_FLAGS = ("backend", "limit_train", "limit_test", "weights")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "are looked up; a CPU's peak is measured once with a matmul and cached)")
     parser.add_argument("--out", type=Path, default=Path("runs"),
                         help="parent folder of run folders (default runs/)")
+    parser.add_argument("--weights", metavar="WEIGHTS.safetensors",
+                        help="start from these weights (from `specc import keras --weights`): "
+                        "fine-tuning; frozen layers stay frozen")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue the run in RUN_DIR from its last checkpoint")
     parser.add_argument("--nproc", type=_positive_int, metavar="N",
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(
         backend=args.backend or "torch", device=args.device, precision=args.precision,
         compile=args.compile, limit_train=args.limit_train, limit_test=args.limit_test,
-        peak_tflops=args.peak_tflops, sync_bn=args.sync_bn,
+        peak_tflops=args.peak_tflops, sync_bn=args.sync_bn, weights=args.weights,
     )
     overrides = _overrides(args)
     return train(TrainRequest(args.spec, options, overrides, args.data, args.out, args.resume))

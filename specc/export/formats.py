@@ -9,7 +9,6 @@ import contextlib
 import importlib
 import io
 import logging
-import os
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from specc.backends.source import atomic_file
 from specc.errors import ExpectationError, SpeccError, os_error
 from specc.export.job import ExportJob
 from specc.export.kinds import ExportFormat
-from specc.files import atomic_path
 
 TOLERANCE = 1e-4  # relative, float32: what every written file must reproduce
 CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so the
@@ -63,16 +62,12 @@ def export(fmt: ExportFormat, job: ExportJob) -> Written:
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path) -> Iterator[Path]:
-    """A temporary file beside `path` (with its suffix, which Keras requires) that the block
-    writes: fsynced and renamed over `path` when the block ends normally, removed otherwise;
-    an OSError becomes `path: what is wrong` (exit 2)."""
+def export_file(path: Path) -> Iterator[Path]:
+    """`specc.backends.source.atomic_file` (fsynced, renamed into place only when the block
+    ends normally), with an OSError as `path: what is wrong` (exit 2)."""
     try:
-        with atomic_path(path, suffix=f".tmp{path.suffix}") as temporary:
+        with atomic_file(path) as temporary:
             yield temporary
-            with open(temporary, "rb+") as file:
-                os.fsync(file.fileno())
-            os.chmod(temporary, 0o644)
     except OSError as error:
         raise os_error(error, "write the export", path) from None
 
@@ -165,7 +160,7 @@ def write_onnx(job: ExportJob) -> Written:
     pixels = check_pixels(job)
     check = require_match(job, "onnxruntime", pixels,
                           session.run([OUTPUT_NAME], {INPUT_NAME: pixels})[0])
-    with atomic_file(job.output) as temporary:
+    with export_file(job.output) as temporary:
         temporary.write_bytes(content)
     return Written((job.output,), check)
 
@@ -196,7 +191,7 @@ def write_keras(job: ExportJob) -> Written:
 
     model = keras_deployed(job)
     pixels = check_pixels(job)
-    with atomic_file(job.output) as temporary:
+    with export_file(job.output) as temporary:
         model.save(temporary)
         loaded = keras.models.load_model(temporary)
         check = require_match(job, "keras.models.load_model", pixels,
@@ -231,7 +226,7 @@ def write_torch(job: ExportJob) -> Written:
     state = torch.load(io.BytesIO(content), map_location="cpu", weights_only=True)
     check = require_match(job, "the saved state dict", pixels, _output_of_state(job, state, pixels))
     source = job.output.with_suffix(".py")
-    with atomic_file(source) as source_temporary, atomic_file(job.output) as temporary:
+    with export_file(source) as source_temporary, export_file(job.output) as temporary:
         source_temporary.write_text(job.source.text, encoding="utf-8")
         temporary.write_bytes(content)
     return Written((job.output, source), check)
@@ -252,6 +247,6 @@ def write_safetensors(job: ExportJob) -> Written:
     pixels = check_pixels(job)
     check = require_match(job, "the safetensors file", pixels,
                           _output_of_state(job, load(content), pixels))
-    with atomic_file(job.output) as temporary:
+    with export_file(job.output) as temporary:
         temporary.write_bytes(content)
     return Written((job.output,), check)

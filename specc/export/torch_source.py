@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from specc.backends.gate import execute_source, generate
+from specc.backends.source import write_atomic
 from specc.spec.load import LoadedSpec
 
 FOOTER = '''
@@ -84,12 +85,14 @@ def deploy_source(loaded: LoadedSpec, nhwc: bool) -> DeploySource:
 
 def deployed_module(loaded: LoadedSpec, source: DeploySource, model: Any, mean: Any, std: Any,
                     build_dir: Path) -> Any:
-    """The wrapper class of `source` (executed as the module it will be), holding `model`'s
-    weights and the normalization (mean and std per channel in [0, 1] pixel units)."""
+    """The wrapper class of `source`, written to a file in `build_dir` and executed from the
+    same string (never re-read from disk), holding `model`'s weights and the normalization
+    (mean and std per channel in [0, 1] pixel units)."""
     import torch
 
-    module = execute_source(source.text, build_dir / f"{loaded.spec.name}_deploy.py")
-    deployed = getattr(module, source.wrapper)()
+    path = build_dir / f"{loaded.spec.name}_deploy.py"
+    write_atomic(path, source.text)
+    deployed = getattr(execute_source(source.text, path), source.wrapper)()
     deployed.model.load_state_dict(model.state_dict())
     scale = torch.as_tensor(1.0 / (255.0 * std), dtype=torch.float32)
     shift = torch.as_tensor(-mean / std, dtype=torch.float32)

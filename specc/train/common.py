@@ -77,6 +77,7 @@ class RunOptions:
     peak_tflops: float | None = None
     nan_check_every: int = 50
     sync_bn: bool = False  # several processes: BatchNorm statistics over the global batch
+    weights: str | None = None  # a spec weights file (safetensors) to start from
 
 
 @dataclass

@@ -20,7 +20,7 @@ from specc.train.distributed import LAUNCHED_BY_SPECC
 # Exit codes with which a rank has already said (or, for the others than rank 0, left to
 # rank 0 to say) what happened; any other ending is a rank that died.
 _REPORTED = (ExitCode.EXPECTATION_FAILED, ExitCode.INVALID_INPUT, ExitCode.INTERNAL_ERROR,
-             ExitCode.INTERRUPTED, ExitCode.RANK_FAILED)
+             ExitCode.RANK_FAILED, ExitCode.INTERRUPTED)
 
 
 def torchrun_arguments(nproc: int, worker_argv: list[str]) -> list[str]:
@@ -87,8 +87,7 @@ def _outcome(failures: dict) -> int:
               f"train SPEC --resume RUN_DIR` (with any --nproc)", file=sys.stderr)
         return int(ExitCode.RANK_FAILED)
     codes = {failure.exitcode for failure in failures.values()}
-    for code in (ExitCode.INTERNAL_ERROR, ExitCode.INVALID_INPUT, ExitCode.EXPECTATION_FAILED,
-                 ExitCode.INTERRUPTED):
+    for code in (ExitCode.INVALID_INPUT, ExitCode.EXPECTATION_FAILED, ExitCode.INTERRUPTED):
         if code in codes:
             return int(code)
     print("specc: a rank lost contact with the others and stopped", file=sys.stderr)

@@ -136,10 +136,17 @@ def build_model(loaded: LoadedSpec, options: RunOptions, out_dir: Path | None) -
     with tempfile.TemporaryDirectory(prefix="specc-build-") as folder, \
             _build_precision(options):
         try:
-            return build_checked(loaded, options.backend, out_dir or Path(folder)).model
+            model = build_checked(loaded, options.backend, out_dir or Path(folder)).model
         except GateError as error:
             print(error.report, file=sys.stderr)
             raise
+    if options.weights:  # fine-tuning: start from these weights (frozen layers stay frozen)
+        from specc.backends import weights
+
+        arrays = weights.read_weights(options.weights)
+        load = weights.load_into_torch if options.backend == "torch" else weights.load_into_keras
+        load(model, loaded, arrays, options.weights)
+    return model
 
 
 def _build_precision(options: RunOptions) -> AbstractContextManager[None]:
@@ -175,7 +182,7 @@ def refuse_cpu_sync_bn(sync_bn: bool, device: str | None, world: World) -> None:
 
 def resume_recipe(run_dir: Path, loaded: LoadedSpec) -> tuple[TrainRecipe, str]:
     """The recipe and backend a run folder recorded (after checking it is this spec's)."""
-    _, recorded = _resume_state(run_dir, loaded)
+    _, recorded = _recorded_run(run_dir, loaded)
     return TrainRecipe.model_validate(recorded["recipe"]), recorded["options"]["backend"]
 
 
@@ -191,7 +198,12 @@ def _resumed_options(given: RunOptions, recorded: dict[str, Any]) -> RunOptions:
                          "sync_bn": given.sync_bn or recorded.get("sync_bn", False)})
 
 
-def _resume_state(run_dir: Path, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
+def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
+    assert request.resume is not None
+    return _recorded_run(request.resume, loaded)
+
+
+def _recorded_run(run_dir: Path, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
     run = RunFolder.existing(run_dir)
     recorded = run.recorded_run({option.name for option in fields(RunOptions)})
     if recorded["spec"]["sha256"] != loaded.sha256:
@@ -217,7 +229,7 @@ def _train(request: TrainRequest, world: World) -> int:
     options = request.options
     recorded: dict | None = None
     if request.resume is not None:
-        run, recorded = _resume_state(request.resume, loaded)
+        run, recorded = _resume_state(request, loaded)
         recipe = TrainRecipe.model_validate(recorded["recipe"])
         options = _resumed_options(options, recorded["options"])
         data_source = request.data or recorded["data"]["source"]
