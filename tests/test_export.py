@@ -124,9 +124,9 @@ def checkpoint_reference(trained: dict[str, Path], backend: str, x: np.ndarray) 
         return torch_reference(model, x, np.asarray(norm["mean"]), np.asarray(norm["std"]))
     from specc.train.engine_keras import arrays_from_payload, assign_variables
 
-    arrays, meta = arrays_from_payload(payload, checkpoint)
     model = build_checked(loaded, "keras", folder).model
-    assign_variables(model.variables, arrays, "model", checkpoint)
+    arrays, meta = arrays_from_payload(payload, checkpoint, model.variables)
+    assign_variables(model.variables, arrays, "model")
     mean, std = np.asarray(meta["normalization"]["mean"]), np.asarray(meta["normalization"]["std"])
     normalised = ((x.astype(np.float64) / 255.0 - mean) / std).astype(np.float32)
     return np.asarray(model(normalised, training=False))

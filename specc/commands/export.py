@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from specc.errors import SpeccError
 
 if TYPE_CHECKING:
-    from specc.export.formats import ExportFormat, Written
+    from specc.export.formats import Written
+    from specc.export.kinds import ExportFormat
     from specc.export.trained import Trained
     from specc.spec.load import LoadedSpec
 
@@ -27,7 +28,7 @@ LAYOUTS = ("nhwc", "nchw")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from specc.export.formats import FORMATS
+    from specc.export.kinds import FORMATS
 
     parser.add_argument("spec", type=Path, metavar="SPEC", help="the spec file")
     parser.add_argument("--checkpoint", type=Path, metavar="CKPT",
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _format(name: str | None, output: Path) -> ExportFormat:
-    from specc.export.formats import FORMATS
+    from specc.export.kinds import FORMATS
 
     by_suffix = {fmt.suffix: fmt for fmt in FORMATS.values()}
     suffixes = ", ".join(by_suffix)

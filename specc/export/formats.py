@@ -18,32 +18,15 @@ from typing import Any
 import numpy as np
 
 from specc.backends.source import atomic_file
-from specc.errors import ExpectationError, SpeccError
+from specc.errors import ExpectationError, SpeccError, os_error
 from specc.export.job import ExportJob
+from specc.export.kinds import ExportFormat
 
 TOLERANCE = 1e-4  # relative, float32: what every written file must reproduce
 CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so the
 EXAMPLE_BATCH = 2  # check also proves the batch dimension is dynamic
 ONNX_LIMIT = 2**31 - 1  # bytes: protobuf's limit for one ONNX file
 INPUT_NAME, OUTPUT_NAME = "pixels", "output"
-
-
-@dataclass(frozen=True)
-class ExportFormat:
-    name: str
-    suffix: str
-    modules: tuple[str, ...]  # what writing and checking it imports
-    extra: str  # the optional dependency group that installs them
-    takes_layout: bool  # whether --layout nchw means anything for it
-
-
-FORMATS: dict[str, ExportFormat] = {
-    "onnx": ExportFormat("onnx", ".onnx", ("onnx", "onnxscript", "onnxruntime"), "interop", True),
-    "keras": ExportFormat("keras", ".keras", ("keras",), "keras", False),
-    "torch": ExportFormat("torch", ".pt", ("torch",), "torch", True),
-    "safetensors": ExportFormat("safetensors", ".safetensors", ("safetensors",), "interop",
-                                False),
-}
 
 
 def require_modules(fmt: ExportFormat) -> None:
@@ -76,6 +59,17 @@ def export(fmt: ExportFormat, job: ExportJob) -> Written:
         "onnx": write_onnx, "keras": write_keras, "torch": write_torch,
         "safetensors": write_safetensors}
     return writers[fmt.name](job)
+
+
+@contextlib.contextmanager
+def export_file(path: Path) -> Iterator[Path]:
+    """`specc.backends.source.atomic_file` (fsynced, renamed into place only when the block
+    ends normally), with an OSError as `path: what is wrong` (exit 2)."""
+    try:
+        with atomic_file(path) as temporary:
+            yield temporary
+    except OSError as error:
+        raise os_error(error, "write the export", path) from None
 
 
 # --- the check every format passes before its file is renamed into place -------------------
@@ -166,7 +160,7 @@ def write_onnx(job: ExportJob) -> Written:
     pixels = check_pixels(job)
     check = require_match(job, "onnxruntime", pixels,
                           session.run([OUTPUT_NAME], {INPUT_NAME: pixels})[0])
-    with atomic_file(job.output) as temporary:
+    with export_file(job.output) as temporary:
         temporary.write_bytes(content)
     return Written((job.output,), check)
 
@@ -197,7 +191,7 @@ def write_keras(job: ExportJob) -> Written:
 
     model = keras_deployed(job)
     pixels = check_pixels(job)
-    with atomic_file(job.output) as temporary:
+    with export_file(job.output) as temporary:
         model.save(temporary)
         loaded = keras.models.load_model(temporary)
         check = require_match(job, "keras.models.load_model", pixels,
@@ -232,7 +226,7 @@ def write_torch(job: ExportJob) -> Written:
     state = torch.load(io.BytesIO(content), map_location="cpu", weights_only=True)
     check = require_match(job, "the saved state dict", pixels, _output_of_state(job, state, pixels))
     source = job.output.with_suffix(".py")
-    with atomic_file(source) as source_temporary, atomic_file(job.output) as temporary:
+    with export_file(source) as source_temporary, export_file(job.output) as temporary:
         source_temporary.write_text(job.source.text, encoding="utf-8")
         temporary.write_bytes(content)
     return Written((job.output, source), check)
@@ -253,6 +247,6 @@ def write_safetensors(job: ExportJob) -> Written:
     pixels = check_pixels(job)
     check = require_match(job, "the safetensors file", pixels,
                           _output_of_state(job, load(content), pixels))
-    with atomic_file(job.output) as temporary:
+    with export_file(job.output) as temporary:
         temporary.write_bytes(content)
     return Written((job.output,), check)

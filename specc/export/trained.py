@@ -11,7 +11,13 @@ import numpy as np
 
 from specc.errors import SpeccError
 from specc.spec.load import LoadedSpec
-from specc.train.checkpoint import check_trained_from, normalization_of, read_checkpoint
+from specc.train.checkpoint import (
+    check_torch_state,
+    check_trained_from,
+    max_checkpoint_bytes,
+    normalization_of,
+    read_checkpoint,
+)
 from specc.train.common import RunOptions, normalization_stats
 from specc.train.session import build_model, check_data_fits, resolve_recipe, seed_everything
 
@@ -30,7 +36,7 @@ def load_trained(loaded: LoadedSpec, checkpoint: Path | None, data: str | None,
     """The model and normalization of `checkpoint`, or of a fresh model when it is None."""
     if checkpoint is None:
         return _fresh(loaded, data, build_dir)
-    backend, payload = read_checkpoint(checkpoint)
+    backend, payload = read_checkpoint(checkpoint, max_checkpoint_bytes(loaded.info.total_params))
     if backend == "torch":
         trained = _from_torch(loaded, checkpoint, payload, build_dir)
     elif backend == "keras":
@@ -46,29 +52,28 @@ def _describe(meta: dict, checkpoint: Path, backend: str) -> str:
 
 
 def _from_torch(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir: Path) -> Trained:
+    from specc.train.common import CHECKPOINT_FORMAT
     from specc.train.engine_torch import state_from_payload
 
     state = state_from_payload(payload, checkpoint)
     check_trained_from(state["spec_sha256"], state["spec_name"], loaded, checkpoint)
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as error:
-        raise SpeccError(f"{checkpoint}: the weights do not fit the generated model "
-                         f"({str(error).splitlines()[0]})") from None
+    check_torch_state(state, checkpoint, CHECKPOINT_FORMAT, model, None)  # before loading it
+    model.load_state_dict(state["model"])
     mean, std = normalization_of(state)
     return Trained(model.float(), mean, std, _describe(state, checkpoint, "torch"))
 
 
 def _from_keras(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir: Path) -> Trained:
     from specc.backends.convert import keras_to_torch
-    from specc.train.engine_keras import arrays_from_payload, assign_variables
+    from specc.train.engine_keras import arrays_from_payload, assign_variables, meta_from_payload
 
-    arrays, meta = arrays_from_payload(payload, checkpoint)
+    meta = meta_from_payload(payload, checkpoint)
     check_trained_from(meta["spec_sha256"], meta["spec_name"], loaded, checkpoint)
     # Keras checkpoints hold float32 variables whatever the training precision.
     keras_model = build_model(loaded, RunOptions(backend="keras", precision="fp32"), build_dir)
-    assign_variables(keras_model.variables, arrays, "model", checkpoint)
+    arrays, meta = arrays_from_payload(payload, checkpoint, keras_model.variables)
+    assign_variables(keras_model.variables, arrays, "model")
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     keras_to_torch(keras_model, model, loaded)
     mean, std = normalization_of(meta)
