@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check specc tests benchmarks
 
 # Realistic one-line bugs in the training semantics and layer rules, each run against the
-# tests that guard it (about half an hour on 2 cores); see tests/mutants.py.
+# tests that guard it (about 50 minutes on 2 busy cores); see tests/mutants.py.
 mutants: $(STAMP)
 	$(BIN)/python tests/mutants.py
 

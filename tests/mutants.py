@@ -3,7 +3,7 @@ schedule, the engines' loss and update, augmentation and normalisation, checkpoi
 resume; each applied to a copy of the repository, then the tests that guard it are run. A
 mutant is killed when those tests fail.
 
-    python tests/mutants.py            # every mutant (about half an hour on 2 busy cores)
+    python tests/mutants.py            # every mutant (about 50 minutes on 2 busy cores)
     python tests/mutants.py --list     # what each mutant changes
     python tests/mutants.py schedule-never-decays torch-no-label-smoothing
 
@@ -161,6 +161,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("torch-flip-ignores-recipe", TORCH_PY,
            "cols = torch.where(flips & flip, width - 1 - col_range, col_range) + dx",
            "cols = torch.where(flips, width - 1 - col_range, col_range) + dx", AUGMENT_TORCH),
+    Mutant("torch-columns-shifted-by-row-offset", TORCH_PY,
+           "width - 1 - col_range, col_range) + dx", "width - 1 - col_range, col_range) + dy",
+           AUGMENT_TORCH),
     Mutant("torch-same-plan-every-epoch", TORCH_PY,
            "generator.manual_seed(seed * 1_000_003 + epoch)", "generator.manual_seed(seed)",
            AUGMENT_TORCH),

@@ -99,6 +99,9 @@ def test_crops_and_flips_move_pixels_as_drawn(backend: str, tmp_path: Path) -> N
     every_offset = set(range(2 * PADDING + 1))  # 64 draws: each offset shows up
     assert {dy for *_, dy, _ in first + second} == every_offset
     assert {dx for *_, dx in first + second} == every_offset
+    # flip, dy and dx drawn independently: 64 draws from 50 combinations give about 36
+    # distinct ones; tied together (dx following dy, say) they could give at most 10
+    assert len({(flip, dy, dx) for _, flip, dy, dx in first + second}) > 2 * len(every_offset)
     assert first != second, "each epoch draws a new plan"
     again = pixels_seen(backend, tmp_path / "b", {
         "augmentation": {"random_crop_padding": PADDING, "horizontal_flip": True}})
