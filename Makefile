@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.specc-installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench mutants clean
 
 install: $(STAMP)
 
@@ -24,6 +24,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check specc tests benchmarks
+
+# Realistic one-line bugs in the training semantics and layer rules, each run against the
+# tests that guard it (about half an hour on 2 cores); see tests/mutants.py.
+mutants: $(STAMP)
+	$(BIN)/python tests/mutants.py
 
 # The quick benchmarks; `benchmarks/fuzz.py` (100,000 examples) and
 # `benchmarks/train_cpu.py small` (CIFAR-10 on the CPU) take longer and run on their own.

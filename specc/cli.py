@@ -21,7 +21,7 @@ from specc import __version__
 from specc.errors import ExitCode, SpeccError, one_line, os_error
 
 # Shown in this order in --help; every module in specc.commands is a subcommand.
-PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval")
+PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval", "import")
 
 EPILOG = """exit codes:
   0    everything holds
@@ -48,10 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"specc {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in _command_names():
-        module = importlib.import_module(f"specc.commands.{name}")
+    for module_name in _command_names():
+        module = importlib.import_module(f"specc.commands.{module_name}")
         subparser = subparsers.add_parser(
-            name,
+            _command_name(module_name, module),
             help=module.HELP,
             description=module.HELP,
             epilog=EPILOG,
@@ -63,11 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_names() -> list[str]:
+    """The command modules, in --help order."""
     import specc.commands
 
     found = {info.name for info in pkgutil.iter_modules(specc.commands.__path__)}
     order = {name: rank for rank, name in enumerate(PREFERRED_ORDER)}
-    return sorted(found, key=lambda name: (order.get(name, len(order)), name))
+    return sorted(found, key=lambda name: (order.get(name.rstrip("_"), len(order)), name))
+
+
+def _command_name(module_name: str, module: object) -> str:
+    """A module's `NAME` where the command is a Python keyword (import_.py: "import")."""
+    return str(getattr(module, "NAME", module_name))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

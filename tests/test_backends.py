@@ -159,6 +159,23 @@ def test_torch_refuses_what_it_cannot_express(
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+@pytest.mark.parametrize("layer_type", ["DepthwiseConv2D", "SeparableConv2D"])
+def test_keras_refuses_unequal_depthwise_strides_that_tensorflow_cannot_run(
+    layer_type: str, tmp_path: Path
+) -> None:
+    filters = ", filters: 2" if layer_type == "SeparableConv2D" else ""
+    text = (f"name: refused\ninput: {{shape: [6, 6, 2]}}\nlayers:\n  - {{name: dw, type: "
+            f"{layer_type}{filters}, kernel_size: 1, strides: [1, 2]}}\n")
+    loaded = load_spec_text(text, "refused.yaml")
+    with pytest.raises(SpeccError) as caught:
+        build_checked(loaded, "keras", tmp_path)
+    assert caught.value.exit_code == ExitCode.INVALID_INPUT
+    assert re.match(rf"refused\.yaml:4:\d+: layer 'dw' \({layer_type}\): the keras backend "
+                    r"cannot express .*equal strides", str(caught.value))
+    assert list(tmp_path.iterdir()) == []
+    build_checked(loaded, "torch", tmp_path)  # PyTorch runs it
+
+
 # --- the gate catches a built model that differs from the spec ---
 
 

@@ -51,6 +51,8 @@ def _window_layer(draw: st.DrawFn, index: int) -> dict[str, object]:
         "strides": [draw(st.integers(1, 3)), draw(st.integers(1, 3))],
         "padding": draw(st.sampled_from(["valid", "same"])),
     }
+    if kind in ("DepthwiseConv2D", "SeparableConv2D"):  # TensorFlow needs equal strides there
+        layer["strides"] = [layer["strides"][0]] * 2
     if kind in ("Conv2D", "SeparableConv2D"):
         # At least 2 channels everywhere: TensorFlow 2.21's oneDNN convolution is wrong for a
         # single input channel with strides (1, 2) and an output width of 1 (e.g. 4x3x1 input,

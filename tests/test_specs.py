@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from specc.expectations import failed_expectations
 from specc.spec.load import load_spec
 
 SEED_TOTALS = (78_990_642, 78_970_462, 20_180)
+ALEXNET = Path(__file__).resolve().parent.parent / "specs" / "alexnet.yaml"
+SEED_SUMMARY = Path(__file__).resolve().parents[2] / "shared" / "seed" / "alexnet-keras-summary.md"
 
 
 def test_spec_expectations_hold(spec_path: Path) -> None:
@@ -22,16 +27,28 @@ def test_spec_expectations_hold(spec_path: Path) -> None:
     )
 
 
-def test_alexnet_reproduces_the_seed_table() -> None:
-    seed = (Path(__file__).resolve().parents[2] / "shared" / "seed" / "alexnet-keras-summary.md")
-    loaded = load_spec(Path(__file__).resolve().parent.parent / "specs" / "alexnet.yaml")
+def test_alexnet_reproduces_the_seed_totals() -> None:
+    loaded = load_spec(ALEXNET)
     info = loaded.info
     assert (info.total_params, info.trainable_params, info.non_trainable_params) == SEED_TOTALS
     assert loaded.spec.reference is not None
     assert loaded.spec.reference.test_accuracy == 0.401
-    if seed.exists():  # the seed lies beside the checkout, here and in CI
-        rows = _seed_rows(seed.read_text())
-        assert [(i.layer.name, i.layer.type, i.output_shape, i.params.total) for i in info.layers] == rows
+
+
+def test_alexnet_reproduces_the_seed_table() -> None:
+    """Layer by layer against the seed's own summary, which lies beside the checkout
+    (../shared/seed/) here and in CI; `SPECC_SEED_SUMMARY` names another copy. Missing, the
+    test fails under CI=true and is skipped, saying why, elsewhere."""
+    seed = Path(os.environ.get("SPECC_SEED_SUMMARY") or SEED_SUMMARY)
+    if not seed.is_file():
+        reason = (f"{seed}: the seed's Keras summary is missing, so the alexnet layer table "
+                  "cannot be compared with it")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    rows = _seed_rows(seed.read_text())
+    info = load_spec(ALEXNET).info
+    assert [(i.layer.name, i.layer.type, i.output_shape, i.params.total) for i in info.layers] == rows
 
 
 def _seed_rows(summary: str) -> list[tuple[str, str, tuple[int, ...], int]]:

@@ -1,6 +1,6 @@
 """Never lose a run: a training process killed with SIGKILL after an epoch, or stopped with
-Ctrl-C in the middle of one, resumes to exactly the weights of an uninterrupted run (CPU,
-fixed seed, real subprocesses), with either backend."""
+Ctrl-C at a known step in the middle of one, resumes to exactly the weights and metrics of an
+uninterrupted run (CPU, fixed seed, real subprocesses), with either backend."""
 
 from __future__ import annotations
 
@@ -19,9 +19,13 @@ import torch
 from train_support import TINY_SPEC, write_image_folder
 
 from specc.train.checkpoint import read_checkpoint
+from specc.train.common import INTERRUPT_AFTER_STEP_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 3
+TRAIN_IMAGES = 768  # 24 steps of TINY_SPEC's batch of 32 per epoch
+STEPS_PER_EPOCH = TRAIN_IMAGES // 32
+STOP_IN_EPOCH = 10  # the Ctrl-C lands after this many steps of the second epoch
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +33,21 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("resume")
     spec = root / "tiny.yaml"
     spec.write_text(TINY_SPEC)
-    data = write_image_folder(root / "shapes", train=768, test=32)
+    data = write_image_folder(root / "shapes", train=TRAIN_IMAGES, test=32)
     (root / "cache").mkdir()
     environment = {**os.environ, "SPECC_DATA": str(root / "cache"), "OMP_NUM_THREADS": "1",
                    "PYTHONUNBUFFERED": "1"}
     return {"root": root, "spec": spec, "data": data, "env": environment}
 
 
-def start(setup: dict, *args: str) -> tuple[subprocess.Popen, Path]:
+def start(setup: dict, *args: str, env: dict[str, str] | None = None
+          ) -> tuple[subprocess.Popen, Path]:
     log = setup["root"] / f"log-{time.monotonic_ns()}.txt"
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "specc", "train", str(setup["spec"]), *args],
-            cwd=ROOT, env=setup["env"], stdout=output, stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**setup["env"], **(env or {})}, stdout=output,
+            stderr=subprocess.STDOUT)
     return process, log
 
 
@@ -70,22 +76,26 @@ def wait_for_epochs(out: Path, process: subprocess.Popen, epochs: int) -> int:
     raise AssertionError("no epoch finished in time")
 
 
-def saved_state(run: Path) -> tuple[int, dict[str, np.ndarray]]:
-    """The last checkpoint's epoch and model arrays (weights, BN statistics, RNG seeds)."""
+def saved_state(run: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The last checkpoint's position (epoch, step_in_epoch, global_step) and model arrays
+    (weights, BN statistics, RNG seeds)."""
     backend, payload = read_checkpoint(run / "checkpoints" / "last.ckpt")
     if backend == "torch":
         state = torch.load(io.BytesIO(payload), weights_only=True)
-        return state["epoch"], {name: value.numpy() for name, value in state["model"].items()}
-    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    meta = json.loads(str(arrays.pop("meta")))
-    return meta["epoch"], {name: value for name, value in arrays.items()
-                           if name.startswith("model_")}
+        meta, arrays = state, {name: value.numpy() for name, value in state["model"].items()}
+    else:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files
+                      if name.startswith("model_") or name == "meta"}
+        meta = json.loads(str(arrays.pop("meta")))
+    position = {key: int(meta[key]) for key in ("epoch", "step_in_epoch", "global_step")}
+    return position, arrays
 
 
 def weights(run: Path) -> dict[str, np.ndarray]:
-    epoch, arrays = saved_state(run)
-    assert epoch == EPOCHS
+    position, arrays = saved_state(run)
+    assert position == {"epoch": EPOCHS, "step_in_epoch": 0,
+                        "global_step": EPOCHS * STEPS_PER_EPOCH}
     return arrays
 
 
@@ -115,16 +125,21 @@ def test_killed_and_interrupted_runs_resume_to_the_same_weights(setup: dict, bac
     assert resumed.wait(timeout=300) == 0
     assert_same_weights(weights(run_folder(killed_out)), expected)
 
-    # Ctrl-C in the middle of an epoch: saves, exits 130; --resume finishes the same run
+    # Ctrl-C (SIGINT, sent by the test hook) after a known step inside the second epoch:
+    # saves that position, exits 130; --resume finishes the same run
     stopped_out = setup["root"] / "stopped"
-    stopped, stopped_log = start(setup, *train_args(setup, stopped_out, backend))
-    wait_for_epochs(stopped_out, stopped, 1)
-    stopped.send_signal(signal.SIGINT)
-    assert stopped.wait(timeout=60) == 130
-    assert "checkpoint saved to" in stopped_log.read_text()
-    assert "--resume" in stopped_log.read_text()
+    stop_after = STEPS_PER_EPOCH + STOP_IN_EPOCH
+    stopped, stopped_log = start(setup, *train_args(setup, stopped_out, backend),
+                                 env={INTERRUPT_AFTER_STEP_VARIABLE: str(stop_after)})
+    assert stopped.wait(timeout=300) == 130
+    log = stopped_log.read_text()
+    assert f"stopped at epoch 2, step {STOP_IN_EPOCH}; checkpoint saved" in log
+    assert "checkpoint saved to" in log
+    assert "--resume" in log
     run = run_folder(stopped_out)
-    assert saved_state(run)[0] < EPOCHS
+    position, _ = saved_state(run)
+    assert position == {"epoch": 1, "step_in_epoch": STOP_IN_EPOCH, "global_step": stop_after}
+    assert position["step_in_epoch"] > 0
     resumed, _ = start(setup, "--resume", str(run))
     assert resumed.wait(timeout=300) == 0
     assert_same_weights(weights(run), expected)

@@ -62,10 +62,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=_positive_int, help="override the recipe's batch size")
     parser.add_argument("--lr", type=_positive_float, help="override the recipe's peak learning rate")
     parser.add_argument("--seed", type=_seed, help="override the recipe's seed")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                        help="default: auto (a GPU when there is one); with --resume, the device "
+                        "the run trained on")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=None,
-                        help="PyTorch autocast or Keras mixed precision; default: bf16 on a GPU "
-                        "that supports it, else fp32")
+                        help="PyTorch autocast or Keras mixed precision; default: bf16 where the "
+                        "hardware computes it natively (GPUs of compute capability 8.0+, CPUs "
+                        "with AVX512-BF16 or AMX), else fp32 (PyTorch: fp16 with loss scaling on GPUs that "
+                        "only emulate bf16)")
     parser.add_argument("--compile", action="store_true",
                         help="torch.compile the model (Keras: XLA-compile the training step)")
     parser.add_argument("--limit-train", type=_positive_int, metavar="N",
@@ -74,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate on the first N test images only")
     parser.add_argument("--peak-tflops", type=_positive_float, metavar="T",
                         help="device peak TFLOP/s for the FLOPs-utilisation figure (known GPUs "
-                        "are looked up; on a CPU MFU is n/a without this)")
+                        "are looked up; a CPU's peak is measured once with a matmul and cached)")
     parser.add_argument("--out", type=Path, default=Path("runs"),
                         help="parent folder of run folders (default runs/)")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.layers.activations import ACTIVATION_FLOPS, ActivationName
@@ -13,6 +13,7 @@ from specc.spec.types import Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -21,6 +22,18 @@ class Activation(Layer):
     activation: ActivationName
 
     keras_positional: ClassVar[tuple[str, ...]] = ("activation",)
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """relu, or softmax as the last layer of a classifier (a vector of several classes)."""
+        from specc.layers.readings import UNSHOWN, Reading
+
+        classifier = row.is_last and len(row.output_shape) == 1 and row.output_shape[0] > 1
+        if classifier:
+            yield Reading({"activation": "softmax"},
+                          {"activation": f"{UNSHOWN}; the last layer of a classifier"})
+        else:
+            yield Reading({"activation": "relu"}, {"activation": UNSHOWN})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return self.single_input(input_shapes)

@@ -20,6 +20,7 @@ from specc.spec.types import Count, Identifier, Shape, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,15 @@ class Layer(BaseModel):
     def examples(cls) -> tuple[LayerExample, ...]:
         """Small configurations covering each variant; every backend is tested on them."""
         return ()
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterable[Reading]:
+        """Configurations that may have printed `row` in a Keras summary, most common first
+        (see specc/layers/readings.py); the importer keeps those this type's own rules
+        confirm. The default: Keras's defaults, for types without hyper-parameters."""
+        from specc.layers.readings import Reading
+
+        return (Reading({}),)
 
     # --- helpers for subclasses ---
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from specc.errors import LayerError
 from specc.layers.activations import InitializerName
@@ -43,6 +43,17 @@ class Conv2D(BaseConv):
         bias = self.filters if self.use_bias else 0
         fan_in = f"{kh}*{kw}*{per_group}" + (" + 1" if self.use_bias else "")
         return ParamCount(trainable=weights + bias, formula=f"({fan_in})*{self.filters}")
+
+    @classmethod
+    def summary_kernel_areas(
+        cls, channels: int, out_channels: int, params: int
+    ) -> Iterator[tuple[dict[str, Any], bool, int]]:
+        from specc.layers.readings import divides
+
+        for use_bias in (True, False):
+            area = divides(params - out_channels * use_bias, channels * out_channels)
+            if area:
+                yield {"filters": out_channels}, use_bias, area
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         (kh, kw), _, _ = self.windows()

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from specc.errors import LayerError
 from specc.layers.activations import ACTIVATION_FLOPS, ActivationName, InitializerName
 from specc.layers.base import Layer
 from specc.layers.conv_math import Padding, as_pair, spatial_output, torch_padding
-from specc.layers.emit import InitCall, WeightMap, conv_fans, pair_or_int
+from specc.layers.emit import InitCall, UnsupportedByBackend, WeightMap, conv_fans, pair_or_int
 from specc.spec.types import IntPair, Shape, StrictBool
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 class BaseConv(Layer):
@@ -51,8 +52,52 @@ class BaseConv(Layer):
         )
         return (out_h, out_w, self.output_channels(channels))
 
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """Channels and bias from the counts, kernel sizes from the area left, strides and
+        padding from the spatial sizes (dilation 1; activation not shown, so none)."""
+        from specc.layers.readings import Reading, factor_pairs, square_or_pair, window_readings
+
+        if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
+            return
+        (height, width, channels), (out_h, out_w, out_c) = row.input_shapes[0], row.output_shape
+        areas = list(cls.summary_kernel_areas(channels, out_c, row.params))
+        for config, use_bias, area in areas:
+            for kernel in factor_pairs(area, (2 * height + 1, 2 * width + 1)):
+                for window in window_readings((height, width), (out_h, out_w), kernel):
+                    reading = {**config, "kernel_size": square_or_pair(kernel), **window}
+                    yield Reading(reading if use_bias else {**reading, "use_bias": False})
+        # Dilation shows only where 'valid' padding shrinks the input by the dilated window.
+        for config, use_bias, area in areas:
+            for kernel in factor_pairs(area, (height, width)):
+                for rate in range(2, 5) if kernel != (1, 1) else ():
+                    shrunk = tuple(size - (k - 1) * rate for size, k in zip((height, width), kernel))
+                    if shrunk == (out_h, out_w):
+                        reading = {**config, "kernel_size": square_or_pair(kernel),
+                                   "dilation_rate": rate}
+                        yield Reading(reading if use_bias else {**reading, "use_bias": False})
+
+    @classmethod
+    def summary_kernel_areas(
+        cls, channels: int, out_channels: int, params: int
+    ) -> Iterator[tuple[dict[str, Any], bool, int]]:
+        """(channel arguments, use_bias, kernel height * width) that give `params`."""
+        raise NotImplementedError
+
     def activation_flops(self) -> int:
         return ACTIVATION_FLOPS[self.activation or "linear"]
+
+    def keras_layer_with_equal_strides(self) -> str:
+        """The Keras constructor of a depthwise-based convolution. TensorFlow's depthwise kernel
+        (which SeparableConv2D runs too) accepts only equal row and column strides, so Keras
+        on TensorFlow fails at the first call with anything else: refuse it here instead."""
+        _, (row, column), _ = self.windows()
+        if row != column:
+            raise UnsupportedByBackend(
+                f"TensorFlow's depthwise convolution needs equal strides in rows and columns "
+                f"(received strides={self.strides}); use strides={row} or {column}, or a "
+                "Conv2D with groups", field="strides")
+        return super().keras_layer()
 
     # --- PyTorch: what every convolution shares ---
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.errors import LayerError
@@ -14,6 +14,7 @@ from specc.spec.types import PositiveInt, Shape, StrictBool
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -32,6 +33,15 @@ class Dense(Layer):
         if not shape:
             raise LayerError("expects an input with a feature axis; received a scalar per example")
         return (*shape[:-1], self.units)
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """units from the output, use_bias from the count; activation not shown, so none."""
+        from specc.layers.readings import Reading
+
+        if row.output_shape:
+            yield Reading({"units": row.output_shape[-1]})
+            yield Reading({"units": row.output_shape[-1], "use_bias": False})
 
     def param_count(self, input_shapes: Sequence[Shape]) -> ParamCount:
         features = input_shapes[0][-1]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from specc.layers.activations import InitializerName
 from specc.layers.base import LayerExample, ParamCount, elements
@@ -24,6 +24,9 @@ class DepthwiseConv2D(BaseConv):
 
     keras_positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
 
+    def keras_layer(self) -> str:
+        return self.keras_layer_with_equal_strides()
+
     def output_channels(self, input_channels: int) -> int:
         return input_channels * self.depth_multiplier
 
@@ -37,6 +40,18 @@ class DepthwiseConv2D(BaseConv):
             trainable=kh * kw * outputs + bias,
             formula=f"({per_output})*{channels}*{self.depth_multiplier}",
         )
+
+    @classmethod
+    def summary_kernel_areas(
+        cls, channels: int, out_channels: int, params: int
+    ) -> Iterator[tuple[dict[str, Any], bool, int]]:
+        from specc.layers.readings import divides
+
+        multiplier = divides(out_channels, channels)
+        for use_bias in (True, False) if multiplier else ():
+            area = divides(params - out_channels * use_bias, out_channels)
+            if area:
+                yield ({"depth_multiplier": multiplier} if multiplier != 1 else {}), use_bias, area
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         (kh, kw), _, _ = self.windows()

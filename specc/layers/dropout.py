@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import field_validator
@@ -14,6 +14,7 @@ from specc.spec.types import FiniteFloat, Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -32,6 +33,12 @@ class Dropout(Layer):
                 f"0 and 1. Received: rate={rate}"
             )
         return rate
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        from specc.layers.readings import UNSHOWN, Reading
+
+        yield Reading({"rate": 0.5}, {"rate": UNSHOWN})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return self.single_input(input_shapes)

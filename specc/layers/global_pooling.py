@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.layers.base import Layer, LayerExample, elements
@@ -12,10 +12,17 @@ from specc.spec.types import Shape, StrictBool
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 class BaseGlobalPooling2D(Layer):
     keepdims: StrictBool = False
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        from specc.layers.readings import Reading
+
+        yield Reading({"keepdims": True} if len(row.output_shape) == 3 else {})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         _, _, channels = self.single_input(input_shapes, rank=3)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from specc.layers.base import Layer, LayerExample, elements
@@ -13,6 +13,7 @@ from specc.spec.types import IntPair, Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 class BasePooling2D(Layer):
@@ -32,6 +33,22 @@ class BasePooling2D(Layer):
             self.type, (height, width), pool, strides, (1, 1), self.padding, "pool_size"
         )
         return (out_h, out_w, channels)
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """Pool sizes (2 and 3 first, then the whole input, then any) and strides from the
+        shape ratio; strides equal to the pool size (Keras's default) first."""
+        from specc.layers.readings import Reading, pool_windows, square_or_pair, window_readings
+
+        if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
+            return
+        (height, width, _), (out_h, out_w, _) = row.input_shapes[0], row.output_shape
+        sizes = [(p, p) for p in pool_windows(height, out_h) if p <= width]
+        sizes += [(ph, pw) for ph in pool_windows(height, out_h) for pw in pool_windows(width, out_w)
+                  if ph != pw]
+        for pool in sizes:
+            for window in window_readings((height, width), (out_h, out_w), pool, None):
+                yield Reading({"pool_size": square_or_pair(pool), **window})
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         pool, _ = self.windows()

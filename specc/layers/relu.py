@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationInfo, field_validator
@@ -14,6 +14,7 @@ from specc.spec.types import FiniteFloat, Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -35,6 +36,12 @@ class ReLU(Layer):
                 f"Received: {info.field_name}={value}"
             )
         return value
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        from specc.layers.readings import UNSHOWN, Reading
+
+        yield Reading({}, {"max_value": UNSHOWN})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         return self.single_input(input_shapes)

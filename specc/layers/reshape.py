@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -15,6 +15,7 @@ from specc.spec.types import MAX_DIM, Shape, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -33,6 +34,12 @@ class Reshape(Layer):
                 f"most one -1. Received target_shape={target}."
             )
         return target
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        from specc.layers.readings import Reading
+
+        yield Reading({"target_shape": tuple(row.output_shape)})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         size = elements(self.single_input(input_shapes))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from specc.layers.activations import InitializerName
 from specc.layers.base import LayerExample, ParamCount, elements
@@ -26,6 +26,9 @@ class SeparableConv2D(BaseConv):
 
     keras_positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
 
+    def keras_layer(self) -> str:
+        return self.keras_layer_with_equal_strides()
+
     def output_channels(self, input_channels: int) -> int:
         return self.filters
 
@@ -41,6 +44,20 @@ class SeparableConv2D(BaseConv):
             else f"{channels}*{self.depth_multiplier}*{self.filters}"
         )
         return ParamCount(trainable=depthwise + pointwise + bias, formula=formula)
+
+    @classmethod
+    def summary_kernel_areas(
+        cls, channels: int, out_channels: int, params: int
+    ) -> Iterator[tuple[dict[str, Any], bool, int]]:
+        from specc.layers.readings import divides
+
+        for multiplier in range(1, 9):  # depth_multiplier 1 is by far the most common
+            for use_bias in (True, False):
+                pointwise = channels * multiplier * out_channels + out_channels * use_bias
+                area = divides(params - pointwise, channels * multiplier)
+                if area:
+                    extra = {"depth_multiplier": multiplier} if multiplier != 1 else {}
+                    yield {"filters": out_channels, **extra}, use_bias, area
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         (kh, kw), _, _ = self.windows()

@@ -4,7 +4,9 @@ epoch loop."""
 from __future__ import annotations
 
 import math
+import os
 import random
+import re
 import signal
 import time
 from abc import ABC, abstractmethod
@@ -28,15 +30,24 @@ Precision = Literal["fp32", "bf16", "fp16"]
 
 CHECKPOINT_FORMAT = 1
 
-# Dense peak throughput in TFLOP/s per GPU model: (bf16/fp16 tensor cores, fp32 as TF32).
-# Matched as substrings of the device name, most specific first.
+# A test hook: after this many optimiser steps (counted over the whole run) the process sends
+# itself SIGINT, so a test can stop a run at a known step inside an epoch through the real
+# Ctrl-C path. Unset in normal use.
+INTERRUPT_AFTER_STEP_VARIABLE = "SPECC_TEST_INTERRUPT_AFTER_STEP"
+
+# Dense (not sparse) peak throughput in TFLOP/s per GPU model, from NVIDIA's data sheets:
+# (bf16/fp16 tensor cores, fp32 as TF32). Names are matched as whole words of the name CUDA
+# reports (so `L4` is not `L40`, `H200` is not `GH200`), most specific first.
 GPU_PEAK_TFLOPS: tuple[tuple[str, float, float], ...] = (
+    ("GH200", 989.4, 494.7),
+    ("H200 NVL", 835.5, 417.5),
+    ("H200", 989.4, 494.7),
+    ("H100 NVL", 835.5, 417.5),
     ("H100 PCIe", 756.0, 378.0),
     ("H100", 989.4, 494.7),
-    ("H200", 989.4, 494.7),
-    ("GH200", 989.4, 494.7),
     ("A100", 312.0, 156.0),
     ("L40S", 362.1, 183.0),
+    ("L40", 181.0, 90.5),
     ("L4", 121.0, 60.0),
     ("A10", 125.0, 62.5),
     ("RTX 4090", 165.2, 82.6),
@@ -55,8 +66,10 @@ class DivergedError(SpeccError):
 @dataclass(frozen=True)
 class RunOptions:
     backend: Literal["torch", "keras"] = "torch"
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Precision | None = None  # None: bf16 on a GPU that has it, else fp32
+    # None: not given (a new run uses auto, a resumed run its recorded device); the session
+    # resolves it to cpu or cuda before anything is decoded or written.
+    device: Literal["auto", "cpu", "cuda"] | None = None
+    precision: Precision | None = None  # None: what the hardware computes natively
     compile: bool = False
     limit_train: int | None = None
     limit_test: int | None = None
@@ -124,12 +137,34 @@ def final_softmax_layer(loaded: LoadedSpec) -> str | None:
 
 
 def peak_flops(device_name: str, precision: Precision, override_tflops: float | None) -> float | None:
+    """The device's peak FLOP/s for MFU: --peak-tflops if given, else the table's row for the
+    GPU. A MIG slice has a fraction of the GPU's peak that its name does not tell: none."""
     if override_tflops is not None:
         return override_tflops * 1e12
+    if re.search(r"\bMIG\b", device_name):
+        return None
     for key, half, single in GPU_PEAK_TFLOPS:
-        if key in device_name:
+        if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", device_name):
             return (single if precision == "fp32" else half) * 1e12
     return None
+
+
+def device_peak_flops(device_type: str, device_name: str, precision: Precision,
+                      override_tflops: float | None) -> tuple[float | None, str]:
+    """The peak for MFU and where it came from: --peak-tflops, the GPU table, or on a CPU a
+    matmul measured once per machine (specc.train.cpu_peak)."""
+    if override_tflops is not None:
+        return override_tflops * 1e12, "--peak-tflops"
+    if device_type == "cpu":
+        try:
+            from specc.train.cpu_peak import MATMUL_SIZE, cpu_peak_flops
+        except ImportError:  # the Keras engine without PyTorch installed
+            return None, "unknown (the CPU peak is measured with PyTorch, not installed)"
+        return cpu_peak_flops(precision), (f"measured: best {MATMUL_SIZE}x{MATMUL_SIZE} "
+                                           f"{precision} matmul on this CPU (cached)")
+    peak = peak_flops(device_name, precision, None)
+    return peak, "the GPU table (dense data-sheet peak)" if peak is not None else \
+        f"unknown for {device_name!r}: pass --peak-tflops"
 
 
 def mfu(flops_per_example: int, images_per_s: float, peak: float | None) -> float | None:
@@ -163,6 +198,11 @@ class StopRequest:
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+
+def _interrupt_after_step() -> int | None:
+    value = os.environ.get(INTERRUPT_AFTER_STEP_VARIABLE, "")
+    return int(value) if value.isdigit() else None
 
 
 def epoch_summary(row: dict) -> str:
@@ -291,6 +331,7 @@ class EpochLoop(ABC, Generic[Plan]):
     def _run_steps(self, plan: Plan, stop: StopRequest) -> bool:
         """Steps to the epoch's end; False if a stop was requested (then saved first)."""
         check_every = max(self.ctx.options.nan_check_every, 1)
+        interrupt_after = _interrupt_after_step()
         while self.step_in_epoch < self.steps_per_epoch:
             if stop.requested:
                 self.require_finite()
@@ -302,6 +343,8 @@ class EpochLoop(ABC, Generic[Plan]):
             self.global_step += 1
             self.step_in_epoch += 1
             self._report_step(check_every)
+            if self.global_step == interrupt_after:
+                os.kill(os.getpid(), signal.SIGINT)
         return True
 
     def _report_step(self, check_every: int) -> None:

@@ -36,10 +36,11 @@ from specc.train.common import (
     EngineContext,
     EpochLoop,
     Precision,
-    peak_flops,
+    device_peak_flops,
     python_rng_state,
     restore_python_rng,
 )
+from specc.train.epoch_plan import draw_epoch_plan
 from specc.train.results import EvalResult, confusion_from_predictions
 from specc.train.schedule import Schedule
 
@@ -93,15 +94,9 @@ def precision_policy(precision: Precision) -> Iterator[None]:
 
 def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, seed: int,
                epoch: int) -> EpochPlan:
-    """(order, rows, cols) as in the PyTorch engine, drawn with numpy."""
-    rng = np.random.default_rng(seed * 1_000_003 + epoch)
-    order = rng.permutation(count)
-    dy = rng.integers(0, 2 * padding + 1, (count, 1))
-    dx = rng.integers(0, 2 * padding + 1, (count, 1))
-    flips = rng.random((count, 1)) < 0.5
-    col_range = np.arange(width)
-    cols = np.where(flips & flip, width - 1 - col_range, col_range) + dx
-    return order, np.arange(height) + dy, cols
+    """(order, rows, cols): the plan both engines draw from (seed, epoch)."""
+    plan = draw_epoch_plan(count, height, width, padding, flip, seed, epoch)
+    return plan.order, plan.rows, plan.cols
 
 
 def augmented_batch(images: np.ndarray, plan: EpochPlan, start: int, stop: int,
@@ -182,7 +177,8 @@ class KerasTrainer(EpochLoop[EpochPlan]):
             lambda x: tf.cast(self.logits(x, training=False), tf.float32), reduce_retracing=True)
         gpus = tf.config.list_physical_devices("GPU")
         self.device_name = gpus[0].name if gpus else platform.processor() or platform.machine()
-        self.peak = peak_flops(self.device_name, self.precision, ctx.options.peak_tflops)
+        self.peak, self.peak_source = device_peak_flops(
+            "cuda" if gpus else "cpu", self.device_name, self.precision, ctx.options.peak_tflops)
         self.epoch = 0
         self.last_row = None
         self.step_in_epoch = 0
@@ -316,7 +312,8 @@ class KerasTrainer(EpochLoop[EpochPlan]):
             "tensorflow": self.tf.__version__, "device": self.device_name,
             "precision": self.precision, "dtype_policy": self.model.dtype_policy.name,
             "compile": "xla" if self.ctx.options.compile else False,
-            "peak_flops": self.peak, "batch_size": self.batch_size,
+            "peak_flops": self.peak, "peak_source": self.peak_source,
+            "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
         }
 

@@ -10,7 +10,6 @@ never per step. Learning rates are Python floats from the step-indexed schedule.
 from __future__ import annotations
 
 import io
-import platform
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,28 +31,21 @@ from specc.train.common import (
     EngineContext,
     EpochLoop,
     Precision,
-    peak_flops,
+    device_peak_flops,
     python_rng_state,
     restore_python_rng,
 )
+from specc.train.cpu_peak import processor_name
+from specc.train.device import choose_precision, cpu_capability, resolve_device
+from specc.train.epoch_plan import draw_epoch_plan
 from specc.train.results import EvalResult
 from specc.train.schedule import Schedule
 
 
-def pick_device(requested: str) -> torch.device:
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise SpeccError("--device cuda: no CUDA device is available (use --device cpu or auto)")
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
-
-
-def pick_precision(device: torch.device, requested: Precision | None) -> Precision:
-    if requested is not None:
-        return requested
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return "bf16"
-    return "fp32"
+def pick_device(requested: str | None) -> torch.device:
+    """The torch device for a --device value (`auto` or None resolved, `cuda` refused without
+    a GPU)."""
+    return torch.device(resolve_device("torch", requested or "auto"))
 
 
 def autocast_dtype(precision: Precision) -> torch.dtype | None:
@@ -95,16 +87,11 @@ class EpochPlan:
 
 def plan_epoch(count: int, height: int, width: int, padding: int, flip: bool, seed: int,
                epoch: int, device: torch.device) -> EpochPlan:
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed * 1_000_003 + epoch)
-    order = torch.randperm(count, generator=generator, device=device)
-    dy = torch.randint(0, 2 * padding + 1, (count, 1), generator=generator, device=device)
-    dx = torch.randint(0, 2 * padding + 1, (count, 1), generator=generator, device=device)
-    flips = torch.rand(count, 1, generator=generator, device=device) < 0.5
-    row_range = torch.arange(height, device=device)
-    col_range = torch.arange(width, device=device)
-    cols = torch.where(flips & flip, width - 1 - col_range, col_range) + dx
-    return EpochPlan(order, row_range + dy, cols)
+    """The shared plan (drawn on the CPU from (seed, epoch), the same on every device and for
+    both engines), moved to the device in one copy per array."""
+    plan = draw_epoch_plan(count, height, width, padding, flip, seed, epoch)
+    return EpochPlan(*(torch.from_numpy(array).to(device, non_blocking=True)
+                       for array in (plan.order, plan.rows, plan.cols)))
 
 
 def augmented_batch(data: DeviceData, plan: EpochPlan, start: int, stop: int,
@@ -141,11 +128,14 @@ def make_optimizer(model: nn.Module, ctx: EngineContext, device: torch.device) -
     return optimizer_type(groups, lr=ctx.recipe.lr, fused=True)
 
 
-def rng_state() -> dict[str, Any]:
+def rng_state(device: torch.device) -> dict[str, Any]:
+    """The random state a resume needs: the CPU generator, the training device's own generator
+    (dropout masks on a GPU), numpy's and Python's. Only the training device's generator is
+    kept, so a run saved on a 4-GPU machine resumes on a 1-GPU one."""
     numpy_state = np.random.get_state(legacy=False)
     return {
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "device": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
         "numpy": {"key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
                   "pos": int(numpy_state["state"]["pos"]),
                   "has_gauss": int(numpy_state["has_gauss"]),
@@ -154,31 +144,37 @@ def rng_state() -> dict[str, Any]:
     }
 
 
-def restore_rng(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def restore_rng(state: dict[str, Any], device: torch.device) -> None:
+    """The inverse of `rng_state`. The generators take CPU byte tensors only, whatever device
+    the checkpoint was loaded for; a device generator saved on another kind of device (a CPU
+    run resumed on a GPU) is left as seeded."""
+    torch.set_rng_state(state["torch"].cpu())
+    device_state = state.get("device")
+    if device.type == "cuda" and device_state is not None:
+        torch.cuda.set_rng_state(device_state.cpu(), device)
     numpy_state = state["numpy"]
     np.random.set_state({
         "bit_generator": "MT19937",
-        "state": {"key": numpy_state["key"].numpy().astype(np.uint32), "pos": numpy_state["pos"]},
+        "state": {"key": numpy_state["key"].cpu().numpy().astype(np.uint32),
+                  "pos": numpy_state["pos"]},
         "has_gauss": numpy_state["has_gauss"], "gauss": numpy_state["gauss"],
     })
     restore_python_rng(state["python"])
 
 
-def load_torch_checkpoint(path, device: torch.device, max_bytes: int | None = None
-                          ) -> dict[str, Any]:
-    """The checkpoint's state dict, after its checksum is verified."""
+def load_torch_checkpoint(path, max_bytes: int | None = None) -> dict[str, Any]:
+    """The checkpoint's state dict (on the CPU), after its checksum is verified."""
     backend, payload = read_checkpoint(path, max_bytes)
     if backend != "torch":
         raise SpeccError(f"{path}: a {backend} checkpoint, not a PyTorch one")
-    return state_from_payload(payload, path, device)
+    return state_from_payload(payload, path)
 
 
-def state_from_payload(payload: bytes, path, device: torch.device) -> dict[str, Any]:
+def state_from_payload(payload: bytes, path) -> dict[str, Any]:
+    """Always loaded on the CPU: `load_state_dict` places each tensor on its parameter's device,
+    and the RNG setters accept CPU tensors only."""
     try:
-        state = torch.load(io.BytesIO(payload), map_location=device, weights_only=True)
+        state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001  (any unpickling failure means a bad file)
         raise SpeccError(f"{path}: unreadable checkpoint ({type(error).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
@@ -193,6 +189,7 @@ def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Pre
     count = len(classes)
     loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
     confusion = torch.zeros(count * count, dtype=torch.int64, device=data.device)
+    ones = torch.ones(batch_size, dtype=torch.int64, device=data.device)
     dtype = autocast_dtype(precision)
     with torch.inference_mode():
         for start in range(0, len(data), batch_size):
@@ -202,7 +199,9 @@ def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Pre
                 logits = model(data.to_input(images))
             logits = logits.float()
             loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
-            confusion += torch.bincount(labels * count + logits.argmax(1), minlength=count * count)
+            # index_add_ into a fixed-size matrix: bincount would sync with the host on CUDA
+            cells = labels * count + logits.argmax(1)
+            confusion.index_add_(0, cells, ones[: len(cells)])
     matrix = confusion.view(count, count).cpu().numpy()
     total = max(int(matrix.sum()), 1)
     return EvalResult(loss_sum.item() / total, float(np.trace(matrix)) / total, matrix, classes)
@@ -213,7 +212,8 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         self.ctx = ctx
         recipe = ctx.recipe
         self.device = pick_device(ctx.options.device)
-        self.precision = pick_precision(self.device, ctx.options.precision)
+        precision = choose_precision(self.device.type, ctx.options.precision)
+        self.precision, self.precision_reason = precision.precision, precision.reason
         if logits_layer is not None:
             if not isinstance(getattr(model, logits_layer, None), nn.Module):
                 raise SpeccError(f"the generated PyTorch model has no submodule {logits_layer!r} "
@@ -226,6 +226,8 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         # NHWC on every device: cuDNN's tensor-core kernels want it, and oneDNN's CPU kernels
         # train cifar_small 1.3x faster with it on the 2-core CPU the README's figures use.
         self.model = model.to(self.device, memory_format=torch.channels_last)
+        # Training steps run the compiled module; evaluation runs the plain one, which shares
+        # its weights (the compiled graph is for the training step's fixed batch shape).
         self.forward = torch.compile(self.model) if ctx.options.compile else self.model
         self.train_data = DeviceData(ctx.data.x_train, ctx.data.y_train, ctx.mean, ctx.std,
                                      self.device)
@@ -239,8 +241,9 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         self.scaler = torch.amp.GradScaler(self.device.type) if self.precision == "fp16" else None
         self.dtype = autocast_dtype(self.precision)
         self.device_name = (torch.cuda.get_device_name(self.device) if self.device.type == "cuda"
-                            else platform.processor() or platform.machine())
-        self.peak = peak_flops(self.device_name, self.precision, ctx.options.peak_tflops)
+                            else processor_name())
+        self.peak, self.peak_source = device_peak_flops(
+            self.device.type, self.device_name, self.precision, ctx.options.peak_tflops)
         self.epoch = 0
         self.last_row = None
         self.step_in_epoch = 0
@@ -260,7 +263,7 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             **self.checkpoint_meta("torch"),
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-            "rng": rng_state(),
+            "rng": rng_state(self.device),
             "accumulators": {"loss_sum": self.loss_sum, "correct": self.correct},
         }
 
@@ -282,10 +285,10 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         self.restore_position(payload_state)
         self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
         self.correct.copy_(payload_state["accumulators"]["correct"])
-        restore_rng(payload_state["rng"])
+        restore_rng(payload_state["rng"], self.device)
 
     def restore_from(self, path) -> None:
-        state = load_torch_checkpoint(path, self.device,
+        state = load_torch_checkpoint(path,
                                       max_checkpoint_bytes(self.ctx.loaded.info.total_params))
         check_torch_state(state, path, CHECKPOINT_FORMAT, self.model, self.optimizer)
         self.check_same_spec(state, path)
@@ -347,17 +350,20 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         return loss_sum / seen, correct / seen
 
     def evaluate(self) -> EvalResult:
-        return evaluate(self.forward, self.test_data, max(self.batch_size, 256), self.precision,
+        return evaluate(self.model, self.test_data, max(self.batch_size, 256), self.precision,
                         self.ctx.data.classes)
 
     def environment(self) -> dict[str, Any]:
         return {
             "backend": "torch", "torch": torch.__version__, "device": str(self.device),
             "device_name": self.device_name, "precision": self.precision,
+            "precision_reason": self.precision_reason,
+            "cpu_capability": cpu_capability().describe(),
             "compile": self.ctx.options.compile, "threads": torch.get_num_threads(),
             "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()
             if torch.backends.cudnn.is_available() else None,
-            "peak_flops": self.peak, "batch_size": self.batch_size,
+            "peak_flops": self.peak, "peak_source": self.peak_source,
+            "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
             "memory_format": memory_format_of(self.model),
             "fused_optimizer": all(group.get("fused") for group in self.optimizer.param_groups),
@@ -393,7 +399,7 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
     from specc.train.eval_session import check_checkpoint_matches, normalization_of
 
     device = pick_device(device_name)
-    state = state_from_payload(payload, checkpoint, device)
+    state = state_from_payload(payload, checkpoint)
     check_checkpoint_matches(state["spec_sha256"], state["spec_name"], loaded, checkpoint,
                              state["classes"], data.classes)
     if logits_layer is not None:
@@ -406,6 +412,7 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
     model.to(device, memory_format=torch.channels_last)
     mean, std = normalization_of(state)
     test = DeviceData(data.x_test, data.y_test, mean, std, device)
-    # The training precision on a GPU; float32 on a CPU (bf16 autocast is slower there).
-    precision = state.get("precision", "fp32") if device.type == "cuda" else "fp32"
+    # The training precision on a GPU; on a CPU, bf16 only where it computes bf16 natively.
+    precision = (state.get("precision", "fp32") if device.type == "cuda"
+                 else choose_precision("cpu", None).precision)
     return evaluate(model, test, batch_size, precision, data.classes)

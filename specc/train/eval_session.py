@@ -14,6 +14,7 @@ from specc.spec.load import load_spec
 from specc.train.checkpoint import max_checkpoint_bytes, read_checkpoint
 from specc.train.common import DivergedError, RunOptions, final_softmax_layer
 from specc.train.data import load_dataset
+from specc.train.device import resolve_device
 from specc.train.results import plot_confusion
 from specc.train.session import build_model, check_data_fits
 
@@ -49,18 +50,19 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
     loaded = load_spec(request.spec)
     checkpoint = _checkpoint_file(request.checkpoint)
     backend, payload = read_checkpoint(checkpoint, max_checkpoint_bytes(loaded.info.total_params))
+    if backend not in ("torch", "keras"):
+        raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
+    device = resolve_device(backend, request.device)  # before decoding any data
     data = load_dataset(request.data).limited(None, request.limit_test)
     check_data_fits(loaded, data)
     if backend == "torch":
         from specc.train.engine_torch import evaluate_payload
-    elif backend == "keras":
-        from specc.train.engine_keras import evaluate_payload  # type: ignore[no-redef]
     else:
-        raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
+        from specc.train.engine_keras import evaluate_payload  # type: ignore[no-redef]
     # Keras evaluates in float32: its checkpoints hold float32 variables whatever the precision.
-    model = build_model(loaded, RunOptions(backend=backend, precision="fp32"), None)
+    model = build_model(loaded, RunOptions(backend=backend, device=device, precision="fp32"), None)
     result = evaluate_payload(payload, checkpoint, loaded, model, final_softmax_layer(loaded),
-                              data, request.batch_size, request.device)
+                              data, request.batch_size, device)
     if not math.isfinite(result.loss):
         raise DivergedError(f"{checkpoint}: the test loss is {result.loss}: the model's outputs "
                             "are not finite (the run diverged); nothing was written")

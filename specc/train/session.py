@@ -11,7 +11,7 @@ import shutil
 import sys
 import tempfile
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,15 @@ from pydantic import ValidationError
 from specc.errors import ExitCode, SpeccError, one_line, shell_word
 from specc.spec.load import LoadedSpec, load_spec
 from specc.spec.recipe import TrainRecipe
-from specc.train.common import EngineContext, Outcome, RunOptions, normalization_stats
+from specc.train.common import (
+    EngineContext,
+    Outcome,
+    RunOptions,
+    final_softmax_layer,
+    normalization_stats,
+)
 from specc.train.data import Dataset, load_dataset
+from specc.train.device import resolve_device
 from specc.train.progress import EpochProgress
 from specc.train.run_folder import RunFolder
 
@@ -142,6 +149,17 @@ def environment(engine_env: dict[str, Any]) -> dict[str, Any]:
     return {**versions, **engine_env}
 
 
+def _resumed_options(given: RunOptions, recorded: dict[str, Any]) -> RunOptions:
+    """The recorded options of the run being resumed; --device, --precision and --compile may
+    be given again. Without --device the run stays on the device it trained on."""
+    recorded_device = recorded.get("device") or "auto"
+    device = resolve_device(recorded["backend"], given.device or recorded_device,
+                            recorded=given.device is None and recorded_device == "cuda")
+    return RunOptions(**{**recorded, "device": device,
+                         "precision": given.precision or recorded["precision"],
+                         "compile": given.compile or recorded["compile"]})
+
+
 def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
     run = RunFolder.existing(request.resume)
     recorded = run.recorded_run({option.name for option in fields(RunOptions)})
@@ -157,17 +175,17 @@ def train(request: TrainRequest) -> int:
     if request.resume is None and request.out.exists() and not request.out.is_dir():
         raise SpeccError(f"--out {request.out}: is a file, not a folder")
     loaded = load_spec(request.spec)
+    final_softmax_layer(loaded)  # a softmax inside the last layer is refused before any run exists
     options = request.options
     recorded: dict | None = None
     if request.resume is not None:
         run, recorded = _resume_state(request, loaded)
         recipe = TrainRecipe.model_validate(recorded["recipe"])
-        options = RunOptions(**{**recorded["options"], "device": options.device,
-                                "precision": options.precision or recorded["options"]["precision"],
-                                "compile": options.compile or recorded["options"]["compile"]})
+        options = _resumed_options(options, recorded["options"])
         data_source = request.data or recorded["data"]["source"]
     else:
         recipe = resolve_recipe(loaded, request.overrides)
+        options = replace(options, device=resolve_device(options.backend, options.device or "auto"))
         data_source = request.data
     data = load_dataset(data_source).limited(options.limit_train, options.limit_test)
     check_data_fits(loaded, data)

@@ -1,0 +1,369 @@
+"""Reading a printed Keras ``model.summary()`` table, in every layout Keras has printed.
+
+- Keras 2 before TF 2.6: ``____`` rules between rows, fixed columns, text cut without a
+  marker (``(Batch``, ``(MaxPooling2``), extra "Connected to" entries on rows of their own;
+- TF 2.6 to 2.15: a leading space, rows separated by blank lines, cells wrapped onto the
+  next lines (``(BatchN`` + ``ormalization)``), "Connected to" as a Python list whose ``]``
+  may sit alone on the next line, columns shifted right by a long name;
+- Keras 3: a box-drawn table, cells wrapped inside the box, words cut with ``…``, ``-`` for
+  no input, sizes after the totals, an optional ``Optimizer params:`` line.
+
+The result is a :class:`PrintedSummary`: each row's name, type, output shape and parameter
+count as printed, with the 1-based line it starts on, and the totals. Nothing here knows
+specc's layer types; :mod:`.reconstruct` gives the rows meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from specc.errors import Position, SpeccError
+
+__all__ = ["Connection", "PrintedLayer", "PrintedSummary", "parse_summary"]
+
+ELLIPSIS = "…"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_VERTICAL = "│┃|"
+_BOX_RULE = re.compile(r"^[\s┏┓┗┛┡┩┢┪├┤┼┬┴└┘┌┐╇╈━─═╞╡╪+\-|│┃]+$")
+_MODEL = re.compile(r'^\s*Model:\s*"?(?P<name>[^"]*?)"?\s*$')
+_TOTAL = re.compile(
+    r"^\s*(?P<what>Total|Trainable|Non-trainable|Optimizer) params:\s*(?P<count>\d[\d,]*)"
+)
+_DIM = r"(?:None|\d+)"
+# An output shape as printed, possibly cut at its column's edge or wrapped (no closing `)`).
+_SHAPE = rf"(?:multiple|\?|\[?\({_DIM}(?:,\s*{_DIM}?)*,?\)?\]?)"
+_FIRST_LINE = re.compile(
+    rf"^\s*(?P<cell>\S.*?)\s*(?<=\s)(?P<shape>{_SHAPE})\s+(?P<params>\d[\d,]*)"
+    r"(?:\s+\((?:unused|unbuilt)\))?(?:\s+(?P<rest>\S.*?))?\s*$"
+)
+_NAME_CELL = re.compile(
+    r"^(?P<name>[^\s(]+?)\s*(?:\((?P<type>[^)\s…]*)(?P<end>\)|…)?)?$"
+)
+_CONNECTION = re.compile(r"(?P<name>[A-Za-z_][\w.\-/]*)(?P<index>\[\d+\]\[\d+\])?(?P<cut>…)?")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One "Connected to" entry: a layer name, or the start of one when the table cut it."""
+
+    name: str
+    cut: bool
+
+
+@dataclass(frozen=True)
+class PrintedLayer:
+    line: int
+    name: str
+    name_cut: bool
+    type_name: str  # as printed: possibly only its start (`type_cut`)
+    type_cut: bool
+    output_shape: tuple[int, ...] | None  # batch left out; None: `multiple`, `?` or cut
+    shape_text: str
+    params: int
+    connections: tuple[Connection, ...] = ()
+
+    @property
+    def shape_prefix(self) -> tuple[int, ...]:
+        """The dimensions printed in full before a cut: `[(None, 128, 128, ` -> (128, 128)."""
+        text = self.shape_text.strip().lstrip("[(")
+        parts = text.split(",")[:-1]  # the last part is cut (or the whole shape was not)
+        dims = [part.strip() for part in parts]
+        if self.output_shape is not None or not dims or dims[0] != "None":
+            return self.output_shape or ()
+        known = []
+        for dim in dims[1:]:
+            if not dim.isdigit():
+                break
+            known.append(int(dim))
+        return tuple(known)
+
+
+@dataclass
+class PrintedSummary:
+    file: str
+    layout: str  # "keras2", "tf2" or "keras3"
+    model_name: str | None
+    functional: bool
+    layers: list[PrintedLayer] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)  # "Total", "Trainable", ...
+    totals_line: int = 0
+
+    @property
+    def trainable(self) -> int:
+        return self.totals["Trainable"]
+
+    @property
+    def non_trainable(self) -> int:
+        return self.totals["Non-trainable"]
+
+    @property
+    def model_total(self) -> int:
+        """The model's own parameters: Keras 3 adds the optimizer's to `Total params`."""
+        return self.trainable + self.non_trainable
+
+
+def parse_summary(text: str, file: str) -> PrintedSummary:
+    """The printed table in ``text``; raises a one-line SpeccError at the line at fault."""
+    lines = [_ANSI.sub("", line).rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [line.rstrip("\r") for line in lines]
+    header = _find_header(lines, file)
+    model_name = _model_name(lines, header)
+    if _is_table_line(lines[header]):
+        summary, end = _parse_box(lines, header, file, model_name)
+    else:
+        summary, end = _parse_text(lines, header, file, model_name)
+    _parse_totals(summary, lines, end)
+    _check_totals(summary)
+    return summary
+
+
+def error_at(file: str, line: int, message: str, col: int = 1) -> SpeccError:
+    return SpeccError(message, file=file, position=Position(line, col))
+
+
+# ---------------------------------------------------------------- header and name
+
+
+def _find_header(lines: list[str], file: str) -> int:
+    for index, line in enumerate(lines):
+        if "Layer (type)" in line and "Output Shape" in line:
+            if "Param #" not in line:
+                raise error_at(file, index + 1, "the header has no `Param #` column; specc "
+                               "needs each layer's parameter count")
+            return index
+    raise error_at(
+        file, 1,
+        "not a Keras model summary: no header row `Layer (type)  Output Shape  Param #` "
+        "(print the model with `model.summary()` and paste the whole table)",
+    )
+
+
+def _model_name(lines: list[str], header: int) -> str | None:
+    for line in reversed(lines[max(0, header - 3):header]):
+        match = _MODEL.match(line)
+        if match:
+            return match["name"]
+    return None
+
+
+# ---------------------------------------------------------------- Keras 3 boxes
+
+
+def _is_table_line(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and stripped[0] in _VERTICAL
+
+
+def _cells(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner[:1] in _VERTICAL else inner
+    inner = inner[:-1] if inner[-1:] in _VERTICAL else inner
+    return [cell.strip() for cell in re.split(f"[{_VERTICAL}]", inner)]
+
+
+def _parse_box(
+    lines: list[str], header: int, file: str, model_name: str | None
+) -> tuple[PrintedSummary, int]:
+    titles = _cells(lines[header])
+    columns = _column_indices(titles, file, header)
+    summary = PrintedSummary(file, "keras3", model_name, "connected" in columns)
+    group: list[tuple[int, list[str]]] = []
+    for index in range(header + 1, len(lines)):
+        stripped = lines[index].strip()
+        if _is_table_line(stripped) and not _BOX_RULE.match(stripped):
+            cells = _cells(lines[index])
+            if len(cells) != len(titles):
+                raise error_at(file, index + 1, f"this table row has {len(cells)} cells; the "
+                               f"header has {len(titles)}")
+            group.append((index + 1, cells))
+            continue
+        if group:
+            summary.layers.append(_box_row(group, columns, file))
+            group = []
+        if _is_bottom_edge(lines, index, bool(summary.layers)):
+            return summary, index + 1
+        if stripped and not _BOX_RULE.match(stripped):
+            raise error_at(file, index + 1, "the table is cut off here: expected a row or the "
+                           "table's bottom edge")
+    raise error_at(file, _last_line(lines), "the table is cut off: it has no bottom edge "
+                   "and no `Total params:` line")
+
+
+def _is_bottom_edge(lines: list[str], index: int, after_rows: bool) -> bool:
+    """└───┘ (or rich's ASCII `+---+` when no table row follows it)."""
+    stripped = lines[index].strip()
+    if stripped.startswith(("└", "┗")):
+        return True
+    following = next((line for line in lines[index + 1:] if line.strip()), "")
+    return after_rows and stripped.startswith("+") and not _is_table_line(following)
+
+
+def _box_row(group: list[tuple[int, list[str]]], columns: dict[str, int], file: str) -> PrintedLayer:
+    line = group[0][0]
+
+    def column(key: str) -> list[str]:
+        return [cells[columns[key]] for _, cells in group if cells[columns[key]]]
+
+    name_cell = " ".join(column("name"))
+    shape_text = " ".join(column("shape"))
+    params_text = "".join(column("params"))
+    connections = _connections(" ".join(column("connected"))) if "connected" in columns else ()
+    return _printed_layer(file, line, name_cell, shape_text, params_text, connections)
+
+
+def _column_indices(titles: list[str], file: str, header: int) -> dict[str, int]:
+    wanted = {"name": "Layer (type)", "shape": "Output Shape", "params": "Param #",
+              "connected": "Connected to"}
+    found = {key: titles.index(title) for key, title in wanted.items() if title in titles}
+    for key in ("name", "shape", "params"):
+        if key not in found:
+            raise error_at(file, header + 1, f"the header has no `{wanted[key]}` cell")
+    return found
+
+
+# ---------------------------------------------------------------- Keras 2 and TF 2.x text
+
+
+def _parse_text(
+    lines: list[str], header: int, file: str, model_name: str | None
+) -> tuple[PrintedSummary, int]:
+    titles = lines[header]
+    starts = [titles.index(title) for title in ("Layer (type)", "Output Shape", "Param #")]
+    functional = "Connected to" in titles
+    if functional:
+        starts.append(titles.index("Connected to"))
+    layout = "tf2" if titles.startswith(" ") else "keras2"
+    summary = PrintedSummary(file, layout, model_name, functional)
+    body = header + 1
+    if body >= len(lines) or not set(lines[body].strip()) <= {"="} or not lines[body].strip():
+        raise error_at(file, body + 1, "expected the `====` rule under the header")
+    group: list[int] = []
+    for index in range(body + 1, len(lines)):
+        line = lines[index]
+        closing = set(line.strip()) == {"="} or _TOTAL.match(line)
+        if closing or not line.strip() or set(line.strip()) == {"_"}:
+            if group:
+                summary.layers.append(_text_row(lines, group, starts, file))
+                group = []
+            if closing:
+                return summary, index
+            continue
+        group.append(index)
+    raise error_at(file, _last_line(lines), "the table is cut off: it has no closing `====` "
+                   "rule and no `Total params:` line")
+
+
+def _text_row(lines: list[str], group: list[int], starts: list[int], file: str) -> PrintedLayer:
+    first = lines[group[0]]
+    match = _FIRST_LINE.match(first)
+    if match is None:
+        raise error_at(file, group[0] + 1, "cannot read this row: expected `name (Type)`, an "
+                       "output shape such as `(None, 32, 32, 96)` and a parameter count")
+    parts = {"cell": [match["cell"]], "shape": [match["shape"]], "rest": [match["rest"] or ""]}
+    keys = ("cell", "shape", "params", "rest")
+    for index in group[1:]:
+        for chunk in re.finditer(r"\S+(?: \S+)*", lines[index]):
+            column = max(i for i, start in enumerate(starts) if start <= chunk.start() + 2)
+            if keys[column] == "params":
+                raise error_at(file, index + 1, "a parameter count on a continuation line; "
+                               "is a row missing its name?")
+            parts[keys[column]].append(chunk.group())
+    # TF 2.x cuts wrapped cells at a fixed width, so the pieces join without spaces.
+    name_cell = "".join(parts["cell"])
+    connections = _connections(" ".join(parts["rest"])) if len(starts) > 3 else ()
+    return _printed_layer(file, group[0] + 1, name_cell, "".join(parts["shape"]),
+                          match["params"], connections)
+
+
+# ---------------------------------------------------------------- cells
+
+
+def _printed_layer(
+    file: str, line: int, name_cell: str, shape_text: str, params_text: str,
+    connections: tuple[Connection, ...],
+) -> PrintedLayer:
+    match = _NAME_CELL.match(name_cell.strip())
+    if match is None:
+        raise error_at(file, line, f"cannot read the layer cell {name_cell!r}: expected "
+                       "`name (Type)`")
+    name = match["name"]
+    type_name = match["type"] or ""
+    type_cut = match["end"] != ")"
+    params_digits = params_text.replace(",", "").strip()
+    params_digits = params_digits.split()[0] if params_digits else ""
+    if not params_digits.isdigit():
+        raise error_at(file, line, f"layer {name}: the parameter count {params_text!r} is not "
+                       "a number")
+    return PrintedLayer(
+        line=line,
+        name=name.rstrip(ELLIPSIS),
+        name_cut=name.endswith(ELLIPSIS),
+        type_name=type_name,
+        type_cut=type_cut,
+        output_shape=parse_shape(shape_text),
+        shape_text=shape_text,
+        params=int(params_digits),
+        connections=connections,
+    )
+
+
+def parse_shape(text: str) -> tuple[int, ...] | None:
+    """``(None, 32, 32, 96)`` -> (32, 32, 96); None for `multiple`, `?`, a cut shape or one
+    with an unknown non-batch dimension."""
+    text = text.strip().removeprefix("[").removesuffix("]").strip()
+    if not (text.startswith("(") and text.endswith(")")):
+        return None
+    dims = [part.strip() for part in text[1:-1].split(",") if part.strip()]
+    if not dims or dims[0] != "None" or not all(dim.isdigit() for dim in dims[1:]):
+        return None
+    return tuple(int(dim) for dim in dims[1:])
+
+
+def _connections(text: str) -> tuple[Connection, ...]:
+    if text.strip() in ("", "-"):
+        return ()
+    found = []
+    for match in _CONNECTION.finditer(text):
+        cut = match["cut"] is not None or match["index"] is None
+        found.append(Connection(match["name"], cut))
+    return tuple(found)
+
+
+# ---------------------------------------------------------------- totals
+
+
+def _parse_totals(summary: PrintedSummary, lines: list[str], end: int) -> None:
+    for index in range(end, len(lines)):
+        match = _TOTAL.match(lines[index])
+        if match:
+            summary.totals.setdefault(match["what"], int(match["count"].replace(",", "")))
+            summary.totals_line = summary.totals_line or index + 1
+    for what in ("Total", "Trainable", "Non-trainable"):
+        if what not in summary.totals:
+            raise error_at(summary.file, _last_line(lines), f"the summary is cut off: no "
+                           f"`{what} params:` line after the table")
+
+
+def _last_line(lines: list[str]) -> int:
+    """The 1-based number of the last line with text (where a cut-off table ends)."""
+    return max((index + 1 for index, line in enumerate(lines) if line.strip()), default=1)
+
+
+def _check_totals(summary: PrintedSummary) -> None:
+    if not summary.layers:
+        raise error_at(summary.file, summary.totals_line, "the table has no layer rows")
+    expected_total = summary.model_total + summary.totals.get("Optimizer", 0)
+    if summary.totals["Total"] != expected_total:
+        raise error_at(summary.file, summary.totals_line, (
+            f"Total params {summary.totals['Total']:,} is not trainable + non-trainable"
+            + (" + optimizer" if "Optimizer" in summary.totals else "")
+            + f" ({expected_total:,}); the totals are inconsistent"
+        ))
+    layer_sum = sum(layer.params for layer in summary.layers)
+    if layer_sum != summary.model_total:
+        raise error_at(summary.file, summary.totals_line, (
+            f"the layers' parameter counts add up to {layer_sum:,}, but the totals say "
+            f"{summary.model_total:,} (trainable + non-trainable); a row is missing or a "
+            "count is wrong"
+        ))

@@ -1,0 +1,437 @@
+"""`specc import summary`: every layout, the seed, a corpus of real tables, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+from layer_examples import EXAMPLE_IDS, EXAMPLES, load_example
+from pydantic import ValidationError
+from summary_layouts import Printed, Row, keras2_summary, tf2_summary
+
+from specc.cli import main
+from specc.errors import LayerError
+from specc.layers import LAYER_TYPES
+from specc.layers.base import Layer, LayerExample
+from specc.layers.conv_math import as_pair
+from specc.layers.readings import PrintedRow
+from specc.spec.load import LoadedSpec, load_spec
+
+SUMMARIES = ROOT / "tests" / "summaries"
+CORPUS = sorted(SUMMARIES.glob("*.txt"))
+SEED = ROOT.parent / "shared" / "seed" / "alexnet-keras-summary.md"
+
+
+def run_import(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["import", "summary", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def import_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path | str,
+                *extra: str) -> LoadedSpec:
+    out = tmp_path / "imported.yaml"
+    code, stdout, stderr = run_import(capsys, str(source), "-o", str(out), *extra)
+    assert code == 0, stdout + stderr
+    return load_spec(out)
+
+
+# ---------------------------------------------------------------- the seed
+
+
+def test_the_seed_imports_to_specs_alexnet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not SEED.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the seed {SEED} is missing; CI must provide it")
+        pytest.skip(f"the seed summary is not at {SEED} (outside CI only)")
+    out = tmp_path / "alexnet.yaml"
+    code, stdout, _ = run_import(capsys, str(SEED), "-o", str(out))
+    assert code == 0
+    assert "71 of 71 expectation(s) hold" in stdout
+    imported = load_spec(out).spec
+    reference = load_spec(ROOT / "specs" / "alexnet.yaml").spec
+    assert imported.input.shape == reference.input.shape
+    assert [meaning(layer) for layer in imported.layers] == [
+        meaning(layer) for layer in reference.layers
+    ]
+    assert imported.expect == reference.expect
+
+
+def meaning(layer: Layer) -> tuple[str, str, dict[str, Any]]:
+    """Name, type and arguments, with "int or pair" arguments as pairs (3 == (3, 3))."""
+    arguments = {
+        key: as_pair(key, value) if isinstance(value, int) and key in PAIR_ARGUMENTS else value
+        for key, value in layer.hyper_parameters().items()
+    }
+    if layer.type == "ZeroPadding2D":
+        arguments["padding"] = layer.pads()  # type: ignore[attr-defined]
+    return layer.name, layer.type, arguments
+
+
+PAIR_ARGUMENTS = {"kernel_size", "strides", "pool_size", "dilation_rate"}
+
+
+# ---------------------------------------------------------------- the corpus of real tables
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[path.stem for path in CORPUS])
+def test_every_corpus_table_imports_to_its_model(
+    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth = json.loads((SUMMARIES / f"{model_of(path)}.json").read_text())
+    loaded = import_file(tmp_path, capsys, path)
+    compare_with_truth(loaded, truth)
+
+
+def model_of(path: Path) -> str:
+    return next(model for model in ("sequential_cnn", "residual", "trained_mlp")
+                if model in path.stem)
+
+
+def compare_with_truth(loaded: LoadedSpec, truth: dict[str, Any]) -> None:
+    assert list(loaded.spec.input.shape) == truth["input_shape"]
+    assert len(loaded.spec.layers) == len(truth["layers"])
+    for layer, info, expected in zip(loaded.spec.layers, loaded.info.layers, truth["layers"],
+                                     strict=True):
+        where = f"{expected['name']} ({expected['type']})"
+        assert expected["name"].startswith(layer.name), where  # Keras 3 may cut names with …
+        assert layer.type == expected["type"], where
+        assert list(info.output_shape) == expected["shape"], where
+        assert info.params.total == expected["params"], where
+        for key, value in expected["config"].items():
+            assert shown_value(layer, key) == normalised(key, value), f"{where}: {key}"
+
+
+def shown_value(layer: Layer, key: str) -> Any:
+    if key == "strides" and hasattr(layer, "pool_size"):
+        return layer.windows()[1]  # type: ignore[attr-defined]
+    if key == "padding" and layer.type == "ZeroPadding2D":
+        return layer.pads()  # type: ignore[attr-defined]
+    return normalised(key, getattr(layer, key))
+
+
+def normalised(key: str, value: Any) -> Any:
+    if key in PAIR_ARGUMENTS and isinstance(value, int):
+        return (value, value)
+    if isinstance(value, list):
+        return tuple(normalised("", item) for item in value)
+    return value
+
+
+def test_the_corpus_has_every_layout_and_widths() -> None:
+    stems = {path.stem for path in CORPUS}
+    assert {stem.split("_")[0] for stem in stems} == {"keras2", "tf2", "keras3"}
+    assert {"keras3_residual_w64", "keras3_residual_default", "keras3_residual_w120"} <= stems
+    assert "…" in (SUMMARIES / "keras3_residual_w64.txt").read_text()  # cut names and inputs
+    assert "Optimizer params:" in (SUMMARIES / "keras3_trained_mlp_default.txt").read_text()
+
+
+# ---------------------------------------------------------------- layout details
+
+
+def test_crlf_and_a_missing_model_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (SUMMARIES / "tf2_residual.txt").read_text()
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("Model:"))
+    source = tmp_path / "pasted.txt"
+    source.write_bytes(text.replace("\n", "\r\n").encode())
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.name == "pasted"
+    compare_with_truth(loaded, json.loads((SUMMARIES / "residual.json").read_text()))
+
+
+def test_a_functional_table_without_its_input_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (SUMMARIES / "keras2_residual.txt").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "(InputLayer)" in line)
+    source = tmp_path / "no_input.txt"
+    source.write_text("\n".join(lines[:start] + lines[start + 2:]) + "\n")
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.input.shape == (32, 32, 3)
+    given = import_file(tmp_path, capsys, source, "--input-shape", "32,32,3")
+    assert given.spec.layers == loaded.spec.layers
+
+
+def test_input_shape_inferred_for_a_dense_first_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loaded = import_file(tmp_path, capsys, SUMMARIES / "keras2_trained_mlp.txt")
+    assert loaded.spec.input.shape == (12,)
+    assert "# no InputLayer row" in loaded.text
+
+
+def test_output_shapes_printed_as_multiple_come_from_the_neighbours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (SUMMARIES / "tf2_sequential_cnn.txt").read_text().splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith((" batch_normalization (BatchN", " dense (Dense)")):
+            shape = re.search(r"\(None[^)]*\)", line)[0]  # type: ignore[index]
+            lines[index] = line.replace(shape, "multiple".ljust(len(shape)))
+    text = "\n".join(lines) + "\n"
+    assert text.count("multiple") == 2
+    source = tmp_path / "multiple.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    compare_with_truth(loaded, json.loads((SUMMARIES / "sequential_cnn.json").read_text()))
+    assert "output shape printed as 'multiple'" in loaded.text
+
+
+def test_a_closing_bracket_alone_on_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TF 2.x wraps "Connected to" lists at 30 characters: a 31-character entry leaves `]`."""
+    long_name = "a_twenty_one_char_nam"
+    rows = [
+        Row("inputs", "InputLayer", [(None, 4)], 0, ()),
+        Row(long_name, "Dense", (None, 3), 15, ("inputs[0][0]",)),
+        Row("other", "Dense", (None, 3), 15, ("inputs[0][0]",)),
+        Row("sum", "Add", (None, 3), 0, ("other[0][0]", f"{long_name}[0][0]")),
+    ]
+    text = tf2_summary(Printed("branches", rows, 30, 0, sequential=False))
+    assert any(line.strip() == "]" for line in text.splitlines()), text
+    source = tmp_path / "branches.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.layers[-1].inputs == ("other", long_name)
+
+
+def test_keras2_functional_connections_on_rows_of_their_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (SUMMARIES / "keras2_residual.txt").read_text()
+    assert re.search(r"\n {40,}block_bn\[0\]\[0\]", text)
+    loaded = import_file(tmp_path, capsys, SUMMARIES / "keras2_residual.txt")
+    add = next(layer for layer in loaded.spec.layers if layer.name == "block_add")
+    assert add.inputs == ("stem_relu", "block_bn")
+
+
+def test_guesses_are_comments_and_listed_at_the_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cnn.yaml"
+    code, stdout, _ = run_import(capsys, str(SUMMARIES / "keras3_sequential_cnn_default.txt"),
+                                 "-o", str(out))
+    assert code == 0
+    text = out.read_text()
+    listed = [line for line in stdout.splitlines() if line.startswith("  ")]
+    commented = [line for line in text.splitlines() if "# " in line and "guessed" in line]
+    assert len(listed) >= len(commented) > 0
+    dropout = next(line for line in text.splitlines() if "type: Dropout" in line)
+    assert dropout.endswith("# guessed: rate 0.5 (a summary does not show it)")
+    last = [line for line in text.splitlines() if "type: Activation" in line][-1]
+    assert "activation: softmax" in last and "classifier" in last
+    assert any("type: Conv2D" in line and "guessed: kernel_size 3x3" in line
+               and "also fits kernel_size 1x9" in line for line in text.splitlines())
+
+
+def test_standard_input_and_output(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    data = (SUMMARIES / "tf2_trained_mlp.txt").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, stdout, stderr = run_import(capsys, "-", "-o", "-")
+    assert code == 0
+    assert stdout.startswith("# yaml-language-server")
+    assert "expectation(s) hold" in stderr
+
+
+# ---------------------------------------------------------------- a figure that differs
+
+
+def test_a_row_no_configuration_reproduces_exits_1_naming_the_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (SUMMARIES / "keras2_sequential_cnn.txt").read_text()
+    # BatchNormalization of 16 channels has 64 parameters; 60 fits no configuration.
+    text = re.sub(r"(batch_normalization \(BatchNo \(None, 7, 7, 16\) +)64", r"\g<1>60", text)
+    for label in ("Total", "Trainable"):
+        count = int(re.search(rf"{label} params: ([\d,]+)", text)[1].replace(",", ""))  # type: ignore[index]
+        text = re.sub(rf"{label} params: [\d,]+", f"{label} params: {count - 4:,}", text)
+    source = tmp_path / "odd.txt"
+    source.write_text(text)
+    out = tmp_path / "odd.yaml"
+    code, _, stderr = run_import(capsys, str(source), "-o", str(out))
+    assert code == 1, stderr
+    assert "batch_normalization" in stderr and "60" in stderr
+    assert out.is_file()
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _damaged(name: str, change: Any) -> str:
+    return change((SUMMARIES / name).read_text())
+
+
+BAD_INPUTS = {
+    "not_a_summary": (lambda: "# My model\n\nIt has some layers.\n", r":1:1: not a Keras model summary"),
+    "cut_off": (lambda: _damaged("keras3_residual_w64.txt",
+                                 lambda t: "\n".join(t.splitlines()[:30]) + "\n"),
+                r":30:1: the table is cut off"),
+    "counts_do_not_add_up": (lambda: _damaged("tf2_sequential_cnn.txt",
+                                              lambda t: t.replace("  80  ", "  81  ")),
+                             (r":\d+:1: the layers' parameter counts add up to [\d,]+, but the "
+                             r"totals say")),
+    "unknown_type": (lambda: _damaged("keras3_sequential_cnn_default.txt",
+                                      lambda t: t.replace("(Conv2D)  ", "(Conv3D)  ", 1)),
+                     (r":\d+:1: layer conv2d: specc does not know the layer type 'Conv3D'; the "
+                     r"nearest known type is Conv2D")),
+    "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
+                                               lambda t: t.replace("(Conv2D)", "(Zz", 1)),
+                              (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "
+                              r"specc knows starts so")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_with_its_line_number_exit_2_nothing_written(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make, pattern = BAD_INPUTS[case]
+    source = tmp_path / "bad.txt"
+    source.write_text(make())
+    out = tmp_path / "out.yaml"
+    code, stdout, stderr = run_import(capsys, str(source), "-o", str(out))
+    assert code == 2
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert re.search(re.escape(str(source)) + pattern, stderr), stderr
+    assert not out.exists() and os.listdir(tmp_path) == ["bad.txt"]
+
+
+# ---------------------------------------------------------------- every layer type reads back
+
+
+def _reproducing(layer_type: str, row: PrintedRow) -> list[Layer]:
+    cls = LAYER_TYPES[layer_type]
+    found = []
+    for reading in cls.summary_readings(row):
+        try:
+            layer = cls.model_validate({"type": layer_type, "name": "x", **reading.config})
+            shape = layer.output_shape(row.input_shapes)
+        except (ValidationError, LayerError, ValueError):
+            continue
+        if shape == row.output_shape and layer.param_count(row.input_shapes).total == row.params:
+            found.append(layer)
+    return found
+
+
+# What a summary cannot show: grouped convolutions (fewer parameters, read as a smaller
+# kernel), and a dilation under 'same' padding (it changes no shape and no count).
+NOT_READABLE = {"groups"}
+
+
+@pytest.mark.parametrize(("type_name", "index", "example"), EXAMPLES, ids=EXAMPLE_IDS)
+def test_every_layer_example_reads_back_from_its_printed_row(
+    type_name: str, index: int, example: LayerExample
+) -> None:
+    if NOT_READABLE & set(example.config) or (
+        "dilation_rate" in example.config and example.config.get("padding") == "same"
+    ):
+        pytest.skip(f"{example.config} cannot be read from a summary")
+    loaded = load_example(type_name, example, index)
+    info = loaded.info.layers[-1]
+    row = PrintedRow(tuple(info.input_shapes), info.output_shape, info.params.total)
+    fits = _reproducing(type_name, row)
+    assert fits, f"no {type_name} reading reproduces {row}"
+    assert readable(info.layer) in [readable(fit) for fit in fits]
+
+
+def readable(layer: Layer) -> dict[str, Any]:
+    """The arguments a row's shapes and counts pin down (up to the listed alternatives)."""
+    keys = ("filters", "units", "kernel_size", "strides", "use_bias", "depth_multiplier",
+            "dilation_rate",
+            "center", "scale", "keepdims", "pool_size")
+    values = {key: normalised(key, getattr(layer, key)) for key in keys if hasattr(layer, key)}
+    if hasattr(layer, "pool_size"):
+        values["strides"] = layer.windows()[1]  # type: ignore[attr-defined]
+    if layer.type == "ZeroPadding2D":
+        values["padding"] = layer.pads()  # type: ignore[attr-defined]
+    return values
+
+
+def test_a_pool_to_one_takes_the_whole_input_and_lists_the_others() -> None:
+    row = PrintedRow(((7, 7, 8),), (1, 1, 8), 0)
+    fits = _reproducing("AveragePooling2D", row)
+    assert fits[0].pool_size == 7 and fits[0].strides is None
+    assert {4, 5, 6} <= {fit.pool_size for fit in fits if isinstance(fit.pool_size, int)}
+
+
+def test_a_model_with_two_outputs_is_refused_at_the_unread_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        Row("inputs", "InputLayer", [(None, 4)], 0, ()),
+        Row("lambda", "Dense", (None, 3), 15, ("inputs[0][0]",)),
+        Row("second_head", "Dense", (None, 2), 10, ("inputs[0][0]",)),
+    ]
+    source = tmp_path / "two_heads.txt"
+    source.write_text(tf2_summary(Printed("two_heads", rows, 25, 0, sequential=False)))
+    code, _, stderr = run_import(capsys, str(source), "-o", str(tmp_path / "out.yaml"))
+    assert code == 2
+    assert re.fullmatch(rf"{re.escape(str(source))}:7:1: layer 'layer_lambda' \(Dense\): its "
+                        r"output is never used.*one output\)\n", stderr), stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_a_cut_input_shape_keeps_its_printed_dimensions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keras 2 cut an InputLayer's `[(None, 128, 128, 3)]` at its column's edge."""
+    rows = [
+        Row("inputs", "InputLayer", [(None, 128, 128, 3)], 0, ()),
+        Row("conv", "Conv2D", (None, 64, 64, 8), 224, ("inputs[0][0]",)),
+        Row("flatten", "Flatten", (None, 32768), 0, ("conv[0][0]",)),
+        Row("dense", "Dense", (None, 10), 327690, ("flatten[0][0]",)),
+    ]
+    text = keras2_summary(Printed("cut", rows, 327914, 0, sequential=False),
+                          positions=[30, 49, 61, 98])
+    assert "[(None, 128, 128,  " in text and "(None, 64, 64, 8)" in text
+    source = tmp_path / "cut_input.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.input.shape == (128, 128, 3)
+    assert loaded.spec.layers[0].strides == 2  # type: ignore[attr-defined]
+
+
+def test_cut_type_names_resolve_by_the_layer_name_and_by_the_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`(Gl` could be either global pooling: Keras's default name tells which; `(De` could be
+    Dense or DepthwiseConv2D: only one reproduces the row."""
+    rows = [
+        Row("conv2d_1", "Conv2D", (None, 8, 8, 4), 112),
+        Row("a_depthwise_layer_name_x", "DepthwiseConv2D", (None, 8, 8, 4), 40),
+        Row("global_average_pooling2d", "GlobalAveragePooling2D", (None, 4), 0),
+        Row("dense_1", "Dense", (None, 2), 10),
+    ]
+    text = keras2_summary(Printed(None, rows, 162, 0, sequential=True))
+    assert "(Gl" in text and "(De" in text and "Model:" not in text
+    source = tmp_path / "cut_types.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source, "--input-shape", "8,8,3")
+    assert [layer.type for layer in loaded.spec.layers] == [
+        "Conv2D", "DepthwiseConv2D", "GlobalAveragePooling2D", "Dense"]
+    assert "only DepthwiseConv2D of Dense, DepthwiseConv2D reproduces the row" in loaded.text
+
+
+def test_keras3_ascii_boxes_where_the_terminal_cannot_show_box_drawing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rich draws `+--+` / `|-+|` boxes (its box.ASCII) on a terminal without UTF-8."""
+    text = (SUMMARIES / "keras3_residual_w64.txt").read_text()
+    for drawn, ascii_ in (("┏┓┗┛└┘┌┐", "+"), ("┳┻╇┼┬┴", "+"), ("┃│┡┩├┤", "|"), ("━─", "-")):
+        text = re.sub(f"[{drawn}]", ascii_, text)
+    source = tmp_path / "ascii.txt"
+    source.write_text(text)
+    compare_with_truth(import_file(tmp_path, capsys, source),
+                       json.loads((SUMMARIES / "residual.json").read_text()))
