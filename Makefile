@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.specc-installed
 
-.PHONY: install demo test test-exhaustive lint bench mutants clean
+.PHONY: install demo test test-exhaustive lint bench mutants zoo clean
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/validate_speed.py
 	$(BIN)/python benchmarks/build_speed.py
 	$(BIN)/python benchmarks/train_cpu.py alexnet
+	$(BIN)/python benchmarks/export_inference.py
+
+# All 40 keras.applications models: import, PyTorch port with the weights, compare; writes
+# build/zoo.md (long: `make test` runs one model of each family).
+zoo: $(STAMP)
+	$(BIN)/python benchmarks/zoo.py --table build/zoo.md
 
 clean:
 	rm -rf build runs .pytest_cache .ruff_cache .hypothesis

@@ -21,7 +21,8 @@ from specc import __version__
 from specc.errors import ExitCode, SpeccError, one_line, os_error
 
 # Shown in this order in --help; every module in specc.commands is a subcommand.
-PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval", "import")
+PREFERRED_ORDER = ("validate", "schema", "build", "parity", "train", "eval", "export",
+                   "import")
 
 EPILOG = """exit codes:
   0    everything holds
@@ -29,6 +30,7 @@ EPILOG = """exit codes:
   2    invalid input: YAML, schema, usage, data, a checkpoint, or a backend that cannot
        express the spec; a file or folder that cannot be read or written (`path: reason`)
   3    an internal error in specc: one line names it and the file holding the full report
+  4    a process of a multi-process training run (--nproc, torchrun) died
   130  interrupted (training saves its checkpoint first)
 """
 

@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     EXPECTATION_FAILED = 1  # the spec is valid but a declared expectation (or the gate) does not hold
     INVALID_INPUT = 2  # YAML, schema, usage, data or a backend that cannot express the spec
     INTERNAL_ERROR = 3  # a bug in specc: one line on the terminal, the full report in a file
+    RANK_FAILED = 4  # a process of a multi-process training run died; the others were stopped
     INTERRUPTED = 130  # Ctrl-C during training, after the checkpoint was saved
 
 

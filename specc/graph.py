@@ -77,7 +77,7 @@ def infer(spec: Spec) -> ModelInfo:
                     f"takes {layer.arity} input(s); received {len(input_shapes)}", field="inputs"
                 )
             output = layer.output_shape(input_shapes)
-            params = layer.param_count(input_shapes)
+            params = layer.counted_params(input_shapes)
             flops = layer.flops(input_shapes, output)
         except LayerError as error:
             raise LayerInferenceError(index, layer, error) from None

@@ -28,11 +28,22 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[int, ...]], tuple[int, ...], i
     ("Dense", {"units": 3, "use_bias": False}, [(5, 4)], (5, 3), 12, 0),
     ("BatchNormalization", {}, [(4, 4, 96)], (4, 4, 96), 2 * 96, 2 * 96),
     ("BatchNormalization", {"center": False}, [(10,)], (10,), 10, 20),
+    ("BatchNormalization", {"scale": False}, [(5, 5, 8)], (5, 5, 8), 8, 16),
+    ("BatchNormalization", {"trainable": False}, [(5, 5, 8)], (5, 5, 8), 0, 32),
     ("LayerNormalization", {}, [(64,)], (64,), 128, 0),
+    ("Normalization", {}, [(224, 224, 3)], (224, 224, 3), 0, 2 * 3 + 1),
+    ("Normalization", {"axis": [1, 2]}, [(4, 5, 3)], (4, 5, 3), 0, 2 * 20 + 1),
+    ("Normalization", {"axis": None}, [(4, 5, 3)], (4, 5, 3), 0, 2 * 1 + 1),
+    ("Normalization", {"mean": [0.5, 0.4, 0.3], "variance": [0.1, 0.2, 0.3]}, [(8, 8, 3)], (8, 8, 3), 0, 0),
+    ("Rescaling", {"scale": 0.00392156862745098}, [(32, 32, 3)], (32, 32, 3), 0, 0),
+    ("Rescaling", {"scale": [1.0, 2.0, 3.0], "offset": -1.0}, [(32, 32, 3)], (32, 32, 3), 0, 0),
     ("LayerNormalization", {"scale": False}, [(3, 3, 8)], (3, 3, 8), 8, 0),
     ("Activation", {"activation": "softmax"}, [(10,)], (10,), 0, 0),
     ("ReLU", {"max_value": 6.0}, [(2, 2, 3)], (2, 2, 3), 0, 0),
     ("Dropout", {"rate": 0.5}, [(3072,)], (3072,), 0, 0),
+    ("Dropout", {"rate": 0.2, "noise_shape": [None, 1, 1, 1]}, [(7, 7, 80)], (7, 7, 80), 0, 0),
+    ("Cropping2D", {"cropping": [[0, 1], [0, 1]]}, [(83, 83, 96)], (82, 82, 96), 0, 0),
+    ("Cropping2D", {"cropping": 2}, [(8, 9, 3)], (4, 5, 3), 0, 0),
     ("Flatten", {}, [(4, 4, 1024)], (16384,), 0, 0),
     ("Reshape", {"target_shape": [4, -1]}, [(2, 2, 6)], (4, 6), 0, 0),
     ("Reshape", {"target_shape": [2, 3, 4]}, [(24,)], (2, 3, 4), 0, 0),
@@ -42,9 +53,25 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[int, ...]], tuple[int, ...], i
     ("GlobalAveragePooling2D", {}, [(7, 7, 32)], (32,), 0, 0),
     ("GlobalMaxPooling2D", {"keepdims": True}, [(7, 7, 32)], (1, 1, 32), 0, 0),
     ("ZeroPadding2D", {"padding": 1}, [(8, 8, 256)], (10, 10, 256), 0, 0),
+    ("UpSampling2D", {}, [(7, 5, 3)], (14, 10, 3), 0, 0),
+    ("UpSampling2D", {"size": [3, 1], "interpolation": "bilinear"}, [(7, 5, 3)], (21, 5, 3), 0, 0),
+    ("Conv2DTranspose", {"filters": 16, "kernel_size": 3, "strides": 2, "padding": "same"}, [(8, 8, 32)], (16, 16, 16), (3 * 3 * 32 + 1) * 16, 0),
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 3}, [(8, 8, 2)], (10, 10, 4), (9 * 2 + 1) * 4, 0),
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 2, "strides": 3}, [(8, 8, 2)], (24, 24, 4), (4 * 2 + 1) * 4, 0),
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 0, "use_bias": False}, [(8, 8, 2)], (15, 15, 4), 9 * 2 * 4, 0),
     ("ZeroPadding2D", {"padding": [[0, 1], [2, 3]]}, [(8, 8, 2)], (9, 13, 2), 0, 0),
     ("Add", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 8)], (4, 4, 8), 0, 0),
     ("Concatenate", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 3)], (4, 4, 11), 0, 0),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 1}, [(4, 5, 8), (2, 5, 8)], (6, 5, 8), 0, 0),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": -2}, [(4, 5, 8), (4, 1, 8)], (4, 6, 8), 0, 0),
+    ("Add", {"inputs": ["a", "b"]}, [(7, 7, 16), (1, 1, 16)], (7, 7, 16), 0, 0),
+    ("Add", {"inputs": ["a", "b", "c"]}, [(7, 1, 16), (1, 5, 1), (16,)], (7, 5, 16), 0, 0),
+    ("Subtract", {"inputs": ["a", "b"]}, [(3, 4), (3, 4)], (3, 4), 0, 0),
+    ("Multiply", {"inputs": ["a", "b"]}, [(14, 14, 96), (1, 1, 96)], (14, 14, 96), 0, 0),
+    ("Multiply", {"inputs": ["a", "b"]}, [(5,), (3, 1)], (3, 5), 0, 0),
+    ("Average", {"inputs": ["a", "b"]}, [(2, 2, 3), (2, 2, 3)], (2, 2, 3), 0, 0),
+    ("Maximum", {"inputs": ["a", "b"]}, [(2, 2, 3), (2, 1, 3)], (2, 2, 3), 0, 0),
+    ("Minimum", {"inputs": ["a", "b"]}, [(4,), (1,)], (4,), 0, 0),
 ]
 
 # (type, hyper-parameters, input shapes, argument at fault)
@@ -57,7 +84,22 @@ REFUSED: list[tuple[str, dict[str, Any], list[tuple[int, ...]], str | None]] = [
     ("MaxPooling2D", {"pool_size": 4}, [(3, 3, 1)], "pool_size"),
     ("Reshape", {"target_shape": [5, -1]}, [(2, 2, 6)], "target_shape"),
     ("Add", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 3)], "inputs"),
+    ("Multiply", {"inputs": ["a", "b"]}, [(4, 4, 8), (2, 8)], "inputs"),
+    ("Subtract", {"inputs": ["a", "b", "c"]}, [(4,), (4,), (4,)], "inputs"),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 0}, [(4,), (4,)], "axis"),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 4}, [(4, 4, 2), (4, 4, 2)], "axis"),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 1}, [(4, 4, 2), (4, 3, 2)], "inputs"),
     ("ZeroPadding2D", {"padding": -1}, [(3, 3, 1)], "padding"),
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 3, "strides": 2, "output_padding": 2}, [(8, 8, 2)], "output_padding"),
+    ("UpSampling2D", {"size": 0}, [(8, 8, 2)], "size"),
+    ("Cropping2D", {"cropping": 2}, [(4, 9, 3)], "cropping"),
+    ("Cropping2D", {"cropping": [1, -1]}, [(4, 9, 3)], "cropping"),
+    ("Dropout", {"rate": 0.2, "noise_shape": [None, 1, 1]}, [(7, 7, 80)], "noise_shape"),
+    ("Dropout", {"rate": 0.2, "noise_shape": [None, 2, 1, 1]}, [(7, 7, 80)], "noise_shape"),
+    ("Rescaling", {"scale": [1.0, 2.0]}, [(4, 4, 3)], "scale"),
+    ("Normalization", {"axis": 0}, [(4, 4, 3)], "axis"),
+    ("Normalization", {"axis": 4}, [(4, 4, 3)], "axis"),
+    ("Normalization", {"mean": [0.0, 1.0], "variance": [1.0, 1.0]}, [(4, 4, 3)], "mean"),
 ]
 
 
@@ -85,7 +127,7 @@ def test_rules_match_hand_computed_values(
 ) -> None:
     layer = _build(type_name, arguments)
     assert layer.output_shape(inputs) == shape
-    params = layer.param_count(inputs)
+    params = layer.counted_params(inputs)
     assert (params.trainable, params.non_trainable) == (trainable, non_trainable)
     assert eval(params.formula, {"__builtins__": {}}) == params.total  # the arithmetic shown adds up
     assert layer.flops(inputs, shape) >= 0

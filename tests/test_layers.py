@@ -20,7 +20,8 @@ from specc.layers import LAYER_TYPES
 from specc.layers.base import LayerExample
 from specc.spec.load import LoadedSpec
 
-WIRING = {"type", "name", "inputs", "expect"}
+# Wiring, and the base Layer's own keyword arguments (Keras's `trainable`).
+WIRING = {"type", "name", "inputs", "expect", "trainable"}
 
 
 @pytest.mark.parametrize("type_name", sorted(LAYER_TYPES))
@@ -56,10 +57,19 @@ def _keras_model(loaded: LoadedSpec) -> Any:
     outputs = {loaded.spec.input.name: inputs}
     for info in loaded.info.layers:
         layer = info.layer
-        keras_layer = getattr(keras.layers, layer.type)(name=layer.name, **layer.hyper_parameters())
+        arguments = {key: _keras_argument(value) for key, value in layer.hyper_parameters().items()}
+        keras_layer = getattr(keras.layers, layer.type)(name=layer.name, **arguments)
         operands = [outputs[name] for name in info.input_names]
         outputs[layer.name] = keras_layer(operands if layer.arity is None else operands[0])
     return keras.Model(inputs, outputs[loaded.spec.layers[-1].name])
+
+
+def _keras_argument(value: Any) -> Any:
+    """An initializer with arguments in Keras's serialised form; anything else as it is."""
+    if isinstance(value, dict) and "class_name" in value:
+        config = {key: item for key, item in value.items() if key != "class_name"}
+        return {"class_name": value["class_name"], "config": config}
+    return value
 
 
 def _counts(weights: list[Any]) -> int:

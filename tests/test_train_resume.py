@@ -85,9 +85,9 @@ def saved_state(run: Path) -> tuple[dict, dict[str, np.ndarray]]:
         meta, arrays = state, {name: value.numpy() for name, value in state["model"].items()}
     else:
         with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files
-                      if name.startswith("model_") or name == "meta"}
+            arrays = {name: archive[name] for name in archive.files}
         meta = json.loads(str(arrays.pop("meta")))
+        arrays = {name: value for name, value in arrays.items() if name.startswith("model_")}
     position = {key: int(meta[key]) for key in ("epoch", "step_in_epoch", "global_step")}
     return position, arrays
 

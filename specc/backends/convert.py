@@ -17,7 +17,13 @@ from specc.errors import SpeccError
 from specc.layers.emit import WeightLayout, WeightMap
 from specc.spec.load import LoadedSpec
 
-__all__ = ["keras_array_to_torch", "keras_to_torch", "torch_array_to_keras", "torch_to_keras"]
+__all__ = [
+    "finalize_keras_state",
+    "keras_array_to_torch",
+    "keras_to_torch",
+    "torch_array_to_keras",
+    "torch_to_keras",
+]
 
 
 def keras_array_to_torch(array: np.ndarray, layout: WeightLayout) -> np.ndarray:
@@ -79,7 +85,7 @@ def keras_to_torch(keras_model: Any, torch_model: Any, loaded: LoadedSpec) -> No
             if tuple(array.shape) != tuple(tensor.shape):
                 raise SpeccError(f"layer {name!r}: Keras {mapping.keras} {variable.shape} does "
                                  f"not fit torch {mapping.torch} {tuple(tensor.shape)}")
-            tensor.copy_(torch.from_numpy(np.ascontiguousarray(array)).to(tensor.dtype))
+            tensor.copy_(torch.from_numpy(np.array(array, order="C")).to(tensor.dtype))  # 0-d stays 0-d
 
 
 def torch_to_keras(torch_model: Any, keras_model: Any, loaded: LoadedSpec) -> None:
@@ -91,3 +97,13 @@ def torch_to_keras(torch_model: Any, keras_model: Any, loaded: LoadedSpec) -> No
             raise SpeccError(f"layer {name!r}: torch {mapping.torch} {tuple(tensor.shape)} does "
                              f"not fit Keras {mapping.keras} {keras_shape}")
         variable.assign(array.astype(np.dtype(str(variable.dtype))))
+    finalize_keras_state(keras_model)
+
+
+def finalize_keras_state(keras_model: Any) -> None:
+    """Let layers that cache tensors computed from their weights refresh them after an
+    assignment (Keras's Normalization reads its adapted mean and variance at build time)."""
+    for layer in keras_model.layers:
+        finalize = getattr(layer, "finalize_state", None)
+        if callable(finalize):
+            finalize()

@@ -199,10 +199,14 @@ def _shape_recorder(shapes: dict[str, tuple[int, ...]], name: str) -> Any:
 
 
 def _torch_counts(module: Any) -> tuple[int, int]:
-    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+    """Trainable parameters; frozen ones plus the persistent buffers (a layer's state, as
+    Keras's non-trainable weights). Non-persistent buffers are constants, not weights."""
+    parameters = dict(module.named_parameters())
+    trainable = sum(p.numel() for p in parameters.values() if p.requires_grad)
+    frozen = sum(p.numel() for p in parameters.values() if not p.requires_grad)
     frozen += sum(
-        b.numel() for name, b in module.named_buffers() if not name.endswith("num_batches_tracked")
+        tensor.numel() for name, tensor in module.state_dict(keep_vars=True).items()
+        if name not in parameters and not name.endswith("num_batches_tracked")
     )
     return trainable, frozen
 

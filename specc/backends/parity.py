@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from specc.backends.convert import keras_to_torch
+from specc.backends.convert import finalize_keras_state, keras_to_torch
 from specc.backends.gate import build_checked
 from specc.backends.quiet_keras import quiet_tensorflow
 from specc.backends.torch_codegen import torch_emits
+from specc.layers.emit import channel_dim, torch_activation_parts
 from specc.spec.load import LoadedSpec
 
 TOLERANCE = 1e-4  # relative, float32
@@ -69,31 +70,40 @@ class ParityResult:
 
 
 def randomise_keras_weights(keras_model: Any, seed: int) -> None:
-    """Random biases, betas, gammas and moving statistics; kernels keep Keras's initialiser."""
+    """Random biases, betas, gammas and statistics (BatchNormalization's moving ones,
+    Normalization's adapted ones); kernels keep Keras's initialiser."""
     rng = np.random.default_rng(seed)
     for layer in keras_model.layers:
         for variable in layer.weights:
             short = str(variable.path).rsplit("/", 1)[-1]
             shape = tuple(int(d) for d in variable.shape)
-            if short in ("bias", "beta", "moving_mean"):
+            if short in ("bias", "beta", "moving_mean", "mean"):
                 values = rng.normal(0.0, 0.2, shape)
-            elif short in ("gamma", "moving_variance"):
+            elif short in ("gamma", "moving_variance", "variance"):
                 values = rng.uniform(0.5, 1.5, shape)
             else:
                 continue
             variable.assign(values.astype(np.float32))
+    finalize_keras_state(keras_model)
 
 
 def run_parity(
     loaded: LoadedSpec, out_dir: Path, *, batch_size: int = 2, seed: int = 0,
-    tolerance: float = TOLERANCE,
+    tolerance: float = TOLERANCE, weights: dict[str, np.ndarray] | None = None,
+    weights_source: str = "weights",
 ) -> ParityResult:
+    """Parity with random biases and statistics, or with `weights` (a spec weights file's)."""
     quiet_tensorflow()
     import keras
 
     keras_model = build_checked(loaded, "keras", out_dir).model
     torch_model = build_checked(loaded, "torch", out_dir).model
-    randomise_keras_weights(keras_model, seed)
+    if weights is None:
+        randomise_keras_weights(keras_model, seed)
+    else:
+        from specc.backends.weights import load_into_keras
+
+        load_into_keras(keras_model, loaded, weights, weights_source)
     keras_to_torch(keras_model, torch_model, loaded)
 
     rng = np.random.default_rng(seed)
@@ -182,15 +192,13 @@ def _recorder(captured: dict[str, Any], name: str) -> Any:
 
 
 def _apply_activation(name: str, rank: int, tensor: Any) -> Any:
+    """Keras's activation `name` as the generated forward applies it (the same table)."""
     import torch
     from torch.nn import functional as F
 
-    dim = 1 if rank == 3 else -1
-    functions = {
-        "relu": torch.relu, "relu6": F.relu6, "leaky_relu": lambda t: F.leaky_relu(t, 0.2),
-        "elu": F.elu, "selu": torch.selu, "gelu": F.gelu, "sigmoid": torch.sigmoid,
-        "hard_sigmoid": F.hardsigmoid, "tanh": torch.tanh,
-        "softmax": lambda t: torch.softmax(t, dim=dim), "silu": F.silu, "swish": F.silu,
-        "softplus": F.softplus, "linear": lambda t: t,
-    }
-    return functions[name](tensor)
+    path, args, on_axis = torch_activation_parts(name)
+    if not path:
+        return tensor
+    owner, attribute = path.split(".")
+    function = getattr({"torch": torch, "F": F}[owner], attribute)
+    return function(tensor, *args, **({"dim": channel_dim(rank)} if on_axis else {}))

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from specc.backends.torch_helpers import HELPERS
 from specc.errors import SpeccError
+from specc.layers.initializers import CONFIG_TYPES
 from specc.layers.registry import LAYER_TYPES
 from specc.spec.load import LoadedSpec
 
@@ -30,7 +31,7 @@ _TORCH_NAMES = _words("""
     leaky_relu elu selu gelu sigmoid hardsigmoid tanh softmax silu softplus stride padding
     dilation groups bias eps momentum affine elementwise_affine dim value fan_in fan_out
     count_include_pad kernel_size max_value negative_slope threshold depth_multiplier weight
-    depthwise pointwise
+    depthwise pointwise Upsample scale_factor align_corners normal_ uniform_ constant_ orthogonal_ std a b val gain stddev mean module requires_grad_ train eval mode bool Hardswish hardswish Mish mish LogSoftmax log_softmax
 """)
 
 _KERAS_NAMES = _words("keras layers Input Model build_model inputs x shape name")
@@ -57,7 +58,9 @@ def _vocabulary(backend: str) -> frozenset[str]:
     if backend == "torch":
         return _TORCH_NAMES | _helper_names()
     fields = {name for cls in LAYER_TYPES.values() for name in cls.model_fields}
-    return _KERAS_NAMES | frozenset(LAYER_TYPES) | frozenset(fields)
+    initializers = {name for cls in CONFIG_TYPES for name in cls.model_fields}
+    initializers |= {cls.__name__ for cls in CONFIG_TYPES} | {"initializers"}
+    return _KERAS_NAMES | frozenset(LAYER_TYPES) | frozenset(fields) | frozenset(initializers)
 
 
 def _spec_strings(value: object) -> Iterator[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from specc.errors import SpeccError, os_error
@@ -87,17 +89,25 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise SpeccError(f"--out {out_dir}: the folder is not writable")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to a temporary file beside `path`, fsync, rename over it."""
     try:
-        with atomic_path(path, suffix=".tmp") as temporary:
-            with open(temporary, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, 0o644)
+        with atomic_file(path) as temporary, open(temporary, "wb") as file:
+            file.write(content.encode("utf-8") if isinstance(content, str) else content)
     except OSError as error:
-        raise os_error(error, "write the generated source", path) from None
+        raise os_error(error, "write", path) from None
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """A temporary path in `path`'s folder for the caller to write; on success it is fsynced
+    and renamed over `path` (atomic on POSIX); on any error it is removed and `path` is left
+    as it was. The temporary name keeps `path`'s suffix, for writers that require one."""
+    with atomic_path(path, suffix=f".tmp{path.suffix}") as temporary:
+        yield temporary
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
 
 
 def unsupported(loaded: LoadedSpec, index: int, backend: str, error: UnsupportedByBackend) -> SpeccError:

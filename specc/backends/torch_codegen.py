@@ -19,13 +19,16 @@ from specc.backends.source import (
 from specc.backends.torch_helpers import HELPERS, INITIALIZERS
 from specc.graph import LayerInfo
 from specc.layers.emit import (
+    Code,
     InitCall,
     TorchEmit,
     UnsupportedByBackend,
+    call,
     ident,
     lit,
     torch_activation_call,
 )
+from specc.layers.initializers import torch_initializer
 from specc.spec.load import LoadedSpec
 
 # nn.Module's own attributes: a submodule named like one of them would be shadowed.
@@ -79,8 +82,16 @@ def generate_torch(loaded: LoadedSpec) -> str:
     ]
     if initialiser_lines:
         init_lines += ["", "# Keras's initialisers, with the fans Keras computes", *initialiser_lines]
+    frozen = [info.layer.name for info, _ in emits
+              if not info.layer.trainable and info.params.total > 0]
+    if frozen:
+        init_lines += ["", "# Frozen layers (trainable: false): training leaves them unchanged",
+                       f"for module in {_modules_tuple(frozen)}:",
+                       "    module.requires_grad_(False)"]
     forward_lines = [_forward_line(info, emit, variables) for info, emit in emits]
     forward_lines.append(f"return {variables[loaded.spec.layers[-1].name]}")
+    inference_only = [info.layer.name for info, _ in emits
+                      if not info.layer.trainable and info.layer.frozen_runs_in_inference]
 
     body = "\n".join([
         f"class {model_class}(nn.Module):",
@@ -93,6 +104,7 @@ def generate_torch(loaded: LoadedSpec) -> str:
         f"    def forward(self, {INPUT_VARIABLE}: torch.Tensor) -> torch.Tensor:",
         *_indent(forward_lines, 2),
         "",
+        *_indent(_train_override(inference_only), 1),
         "",
         f"def build_model() -> {model_class}:",
         f"    return {model_class}()",
@@ -101,6 +113,25 @@ def generate_torch(loaded: LoadedSpec) -> str:
     definitions = "\n\n\n".join([*helpers, body])
     header = header_docstring(loaded, "PyTorch", "Tensors are NCHW; the spec's shapes are (H, W, C).")
     return header + "\n" + _imports(definitions) + "\n\n\n" + definitions + "\n"
+
+
+def _modules_tuple(names: list[str]) -> str:
+    return "(" + ", ".join(f"self.{ident(name)}" for name in names) + ("," if len(names) == 1 else "") + ")"
+
+
+def _train_override(names: list[str]) -> list[str]:
+    """`train()` keeping frozen BatchNormalization layers in inference mode, as Keras 3 does."""
+    if not names:
+        return []
+    return [
+        "def train(self, mode: bool = True) -> nn.Module:",
+        "    super().train(mode)",
+        "    # Frozen BatchNormalization runs in inference mode (moving statistics), as in Keras 3",
+        f"    for module in {_modules_tuple(names)}:",
+        "        module.eval()",
+        "    return self",
+        "",
+    ]
 
 
 def _class_docstring(loaded: LoadedSpec) -> str:
@@ -127,14 +158,16 @@ def _forward_line(info: LayerInfo, emit: TorchEmit, variables: dict[str, str]) -
 def _initialiser_lines(layer_name: str, calls: tuple[InitCall, ...]) -> list[str]:
     lines = []
     for init in calls:
-        function, takes_fan_in, takes_fan_out = INITIALIZERS[init.initializer]
         parameter = ".".join(ident(part) for part in init.parameter.split("."))
-        arguments = [f"self.{ident(layer_name)}.{parameter}"]
-        if takes_fan_in:
-            arguments.append(f"fan_in={lit(init.fan_in)}")
-        if takes_fan_out:
-            arguments.append(f"fan_out={lit(init.fan_out)}")
-        lines.append(f"{function}({', '.join(arguments)})")
+        target = Code(f"self.{ident(layer_name)}.{parameter}")
+        if isinstance(init.initializer, str):
+            function, takes_fan_in, takes_fan_out = INITIALIZERS[init.initializer]
+            fans = {"fan_in": init.fan_in} if takes_fan_in else {}
+            fans |= {"fan_out": init.fan_out} if takes_fan_out else {}
+            lines.append(call(function, target, **fans))
+        else:
+            function, arguments = torch_initializer(init.initializer, init.fan_in, init.fan_out)
+            lines.append(call(function, target, **arguments))
     return lines
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from specc.errors import SpeccError, one_line
 
@@ -22,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch, keras or all (default: all)")
     parser.add_argument("--out", default="build", metavar="DIR",
                         help="output folder (default: build/)")
+    parser.add_argument("--weights", metavar="WEIGHTS.safetensors",
+                        help="load these weights (from `specc import keras --weights`) into the "
+                        "built model and write them beside it: DIR/<name>_torch.pt "
+                        "(model.load_state_dict(torch.load(path))) and "
+                        "DIR/<name>_keras.weights.h5 (model.load_weights(path))")
 
 
 def spec_paths(specs: list[str]) -> list[Path]:
@@ -50,6 +56,14 @@ def run(args: argparse.Namespace) -> int:
     loaded_specs = [load_spec(path) for path in spec_paths(args.specs)]
     for loaded in loaded_specs:
         require_expectations(loaded)
+    weights = None
+    if args.weights:
+        from specc.backends.weights import read_weights, torch_state
+
+        if len(loaded_specs) != 1:
+            raise SpeccError("--weights: give exactly one SPEC, the one the weights belong to")
+        weights = read_weights(args.weights)
+        torch_state(loaded_specs[0], weights, args.weights)  # every key fits, before any write
     out_dir = Path(args.out)
     prepare_out_dir(out_dir)
     for loaded in loaded_specs:
@@ -61,4 +75,29 @@ def run(args: argparse.Namespace) -> int:
                 raise
             print(one_line(f"{built.path}: {loaded.spec.name} ({backend}) matches its spec"))
             print(built.report + "\n")
+            if weights is not None:
+                saved = save_built_weights(built, loaded, weights, args.weights)
+                print(f"{saved}: the weights of {args.weights}, loaded by build_model()'s model")
     return 0
+
+
+def save_built_weights(built: Any, loaded: Any, weights: dict[str, Any], source: str) -> Path:
+    """Load the weights into the built model and save them in its framework's own format."""
+    import os
+
+    from specc.backends.weights import load_into_keras, load_into_torch, torch_weights_path
+
+    if built.backend == "torch":
+        import torch
+
+        load_into_torch(built.model, loaded, weights, source)
+        target = torch_weights_path(built.path)
+        partial = target.with_name(f".{target.name}.partial")
+        torch.save(built.model.state_dict(), partial)
+    else:
+        load_into_keras(built.model, loaded, weights, source)
+        target = built.path.with_name(f"{built.path.stem}.weights.h5")
+        partial = target.with_name(f".{target.stem}.partial.weights.h5")
+        built.model.save_weights(partial)
+    os.replace(partial, target)
+    return target

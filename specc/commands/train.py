@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from specc.errors import SpeccError
@@ -47,7 +48,7 @@ def _seed(text: str) -> int:
 
 
 RECIPE_FLAGS = ("epochs", "batch_size", "lr", "seed")
-RUN_FLAGS = ("backend", "limit_train", "limit_test")
+RUN_FLAGS = ("backend", "limit_train", "limit_test", "weights")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,8 +82,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "are looked up; a CPU's peak is measured once with a matmul and cached)")
     parser.add_argument("--out", type=Path, default=Path("runs"),
                         help="parent folder of run folders (default runs/)")
+    parser.add_argument("--weights", metavar="WEIGHTS.safetensors",
+                        help="start from these weights (from `specc import keras --weights`): "
+                        "fine-tuning; frozen layers stay frozen")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue the run in RUN_DIR from its last checkpoint")
+    parser.add_argument("--nproc", type=_positive_int, metavar="N",
+                        help="data-parallel training in N local processes (torchrun, "
+                        "DistributedDataParallel; one per GPU, or gloo on the CPU); the recipe's "
+                        "batch is the global batch. Several machines: run `torchrun ... -m specc "
+                        "train SPEC` on each")
+    parser.add_argument("--sync-bn", action="store_true",
+                        help="with several processes, BatchNormalization over the whole global "
+                        "batch (SyncBatchNorm, GPUs only), as one process computes it; default: "
+                        "per-rank statistics")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,11 +110,56 @@ def run(args: argparse.Namespace) -> int:
                              f"it cannot be combined with {', '.join(conflicting)}")
     if not args.spec.is_file():
         raise SpeccError(f"{args.spec}: no such spec file")
+    if args.nproc is not None and args.nproc > 1:
+        return _launch(args)
     options = RunOptions(
         backend=args.backend or "torch", device=args.device, precision=args.precision,
         compile=args.compile, limit_train=args.limit_train, limit_test=args.limit_test,
-        peak_tflops=args.peak_tflops,
+        peak_tflops=args.peak_tflops, sync_bn=args.sync_bn, weights=args.weights,
     )
-    overrides = {name: getattr(args, name) for name in RECIPE_FLAGS
-                 if getattr(args, name) is not None}
+    overrides = _overrides(args)
     return train(TrainRequest(args.spec, options, overrides, args.data, args.out, args.resume))
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Check what can be checked here, then start the ranks through torchrun."""
+    from specc.spec.load import load_spec
+    from specc.train.distributed import World, local_batch, world_from_environment
+    from specc.train.launch import launch
+    from specc.train.session import (
+        refuse_cpu_sync_bn,
+        refuse_keras_ranks,
+        resolve_recipe,
+        resume_recipe,
+    )
+
+    if world_from_environment().distributed:
+        raise SpeccError("--nproc starts torchrun itself; under torchrun, leave it out")
+    loaded = load_spec(args.spec)
+    if args.resume is not None:
+        recipe, backend = resume_recipe(args.resume, loaded)
+    else:
+        recipe, backend = resolve_recipe(loaded, _overrides(args)), args.backend or "torch"
+    world = World(0, args.nproc, 0)
+    refuse_keras_ranks(backend, world)
+    refuse_cpu_sync_bn(args.sync_bn, args.device, world)
+    local_batch(recipe.batch_size, world)
+    threads = max((os.cpu_count() or 1) // args.nproc, 1)
+    return launch(args.nproc, _worker_argv(args), threads)
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {name: getattr(args, name) for name in RECIPE_FLAGS if getattr(args, name) is not None}
+
+
+def _worker_argv(args: argparse.Namespace) -> list[str]:
+    """This command line for each rank, without --nproc."""
+    argv = ["train", str(args.spec), "--out", str(args.out)]
+    for name in ("backend", "data", "device", "epochs", "batch_size", "lr", "seed", "precision",
+                 "limit_train", "limit_test", "peak_tflops", "resume"):
+        value = getattr(args, name)
+        if value is not None:
+            argv += [f"--{name.replace('_', '-')}", repr(value) if isinstance(value, float)
+                     else str(value)]
+    argv += [flag for flag, on in (("--compile", args.compile), ("--sync-bn", args.sync_bn)) if on]
+    return argv

@@ -8,6 +8,8 @@ from specc.layers import (  # noqa: F401  (each import registers its layer types
     activation,
     batch_normalization,
     conv2d,
+    conv2d_transpose,
+    cropping2d,
     dense,
     depthwise_conv2d,
     dropout,
@@ -15,10 +17,13 @@ from specc.layers import (  # noqa: F401  (each import registers its layer types
     global_pooling,
     layer_normalization,
     merge,
+    normalization_layer,
     pooling,
     relu,
+    rescaling,
     reshape,
     separable_conv2d,
+    up_sampling2d,
     zero_padding2d,
 )
 from specc.layers.base import Layer, LayerExpect, ParamCount

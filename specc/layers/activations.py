@@ -19,6 +19,10 @@ ActivationName = Literal[
     "swish",
     "softplus",
     "linear",
+    "hard_silu",
+    "hard_swish",
+    "mish",
+    "log_softmax",
 ]
 
 # FLOPs per element, a rough but fixed convention (an exp or a division counts as one).
@@ -37,6 +41,10 @@ ACTIVATION_FLOPS: dict[str, int] = {
     "swish": 4,
     "softplus": 3,
     "linear": 0,
+    "hard_silu": 4,
+    "hard_swish": 4,
+    "mish": 6,
+    "log_softmax": 4,
 }
 
 InitializerName = Literal[

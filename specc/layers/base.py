@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from specc.errors import LayerError
-from specc.layers.emit import TorchEmit, UnsupportedByBackend, call, ident
-from specc.spec.types import Count, Identifier, Shape, StrictInt
+from specc.layers.emit import Code, TorchEmit, UnsupportedByBackend, call, ident
+from specc.spec.types import Count, Identifier, IntPair, Shape, StrictBool, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
@@ -79,6 +79,11 @@ class Layer(BaseModel):
         "(or the model input for the first layer).",
     )
     expect: LayerExpect | None = None
+    trainable: StrictBool = Field(
+        default=True,
+        description="false freezes the layer: its weights count as non-trainable, training "
+        "leaves them unchanged, and a BatchNormalization runs in inference mode (as in Keras 3).",
+    )
 
     # How many inputs the layer takes: 1 for most, None for merge layers taking any number.
     arity: ClassVar[int | None] = 1
@@ -89,8 +94,14 @@ class Layer(BaseModel):
         return name
 
     def hyper_parameters(self) -> dict[str, Any]:
-        """The Keras arguments of this layer (everything but graph wiring and expectations)."""
-        return self.model_dump(exclude={"type", "name", "inputs", "expect"})
+        """The Keras arguments of this layer (everything but graph wiring and expectations);
+        an initializer with arguments as `{class_name, ...}` with its non-default ones."""
+        values = self.model_dump(exclude={"type", "name", "inputs", "expect"})
+        for name in values:
+            value = getattr(self, name)
+            if isinstance(value, BaseModel) and hasattr(value, "keras_arguments"):
+                values[name] = {"class_name": value.class_name, **value.keras_arguments()}
+        return values
 
     # --- inference rules: pure functions of the input shapes (batch dimension left out) ---
 
@@ -99,6 +110,16 @@ class Layer(BaseModel):
 
     def param_count(self, input_shapes: Sequence[Shape]) -> ParamCount:
         return NO_PARAMS
+
+    def counted_params(self, input_shapes: Sequence[Shape]) -> ParamCount:
+        """`param_count`, with every weight non-trainable when the layer is frozen."""
+        params = self.param_count(input_shapes)
+        if self.trainable:
+            return params
+        return ParamCount(non_trainable=params.total, formula=params.formula)
+
+    # Keras 3 runs a frozen layer of this type in inference mode (BatchNormalization).
+    frozen_runs_in_inference: ClassVar[bool] = False
 
     def flops(self, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
         """Floating-point operations for one example; a multiply-add counts as 2."""
@@ -121,7 +142,7 @@ class Layer(BaseModel):
         values = self.hyper_parameters()
         positional = [values.pop(argument) for argument in self.keras_positional]
         keywords = {
-            argument: value
+            argument: _keras_value(value)
             for argument, value in values.items()
             if not _is_default(value, type(self).model_fields[argument].default)
         }
@@ -130,6 +151,39 @@ class Layer(BaseModel):
     def torch_emit(self, info: LayerInfo) -> TorchEmit:
         """This layer's PyTorch form, given its inferred input and output shapes."""
         raise UnsupportedByBackend(f"no PyTorch form is defined for {self.type}")
+
+    # --- import: reading a Keras layer's get_config() ---
+
+    # Keras config keys this type reads beyond its spec fields (e.g. BatchNormalization's axis).
+    keras_config_read: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_keras_config(
+        cls, config: dict[str, Any], input_shapes: Sequence[Shape]
+    ) -> dict[str, Any]:
+        """This type's spec arguments from a Keras layer's `get_config()`.
+
+        The importer checks that every other key holds Keras's default, so an argument specc
+        does not model (a regularizer, channels_first) is refused rather than dropped.
+        """
+        from specc.layers.initializers import initializer_from_keras
+
+        arguments = {}
+        for name, field in cls.model_fields.items():
+            if name not in config or name in ("type", "name", "inputs", "expect", "trainable"):
+                continue
+            value = _plain_value(config[name])
+            if name.endswith("_initializer"):
+                value = initializer_from_keras(name, value)
+            elif name == "activation" and value == "linear" and field.default is None:
+                value = None  # Keras writes its default, no activation, as "linear"
+            elif _takes_floats_only(field.annotation):
+                value = _as_floats(value)
+            elif field.annotation == IntPair and isinstance(value, list) and len(set(value)) == 1:
+                value = value[0]  # kernel_size: 3, as people write it
+            if not _is_default(value, field.default):
+                arguments[name] = value
+        return arguments
 
     @classmethod
     def examples(cls) -> tuple[LayerExample, ...]:
@@ -175,6 +229,37 @@ def elements(shape: Iterable[int]) -> int:
     for dim in shape:
         count *= dim
     return count
+
+
+def _plain_value(value: Any) -> Any:
+    """numpy scalars and arrays in a Keras config as Python numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain_value(item) for item in value]
+    return value
+
+
+def _takes_floats_only(annotation: Any) -> bool:
+    text = repr(annotation)
+    return "float" in text and "int" not in text.replace("inf_nan", "")
+
+
+def _as_floats(value: Any) -> Any:
+    """Keras accepts `offset=-1` where the spec language asks for a float: -1.0."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, list):
+        return [_as_floats(item) for item in value]
+    return value
+
+
+def _keras_value(value: object) -> object:
+    """An initializer with arguments as Keras's constructor; anything else as it is."""
+    if isinstance(value, dict) and "class_name" in value:
+        arguments = {key: item for key, item in value.items() if key != "class_name"}
+        return Code(call(f"keras.initializers.{ident(value['class_name'])}", **arguments))
+    return value
 
 
 def _is_default(value: object, default: object) -> bool:

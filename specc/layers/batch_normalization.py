@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
 from specc.layers.base import LayerExample, ParamCount
-from specc.layers.emit import TorchEmit, UnsupportedByBackend, WeightMap, call
+from specc.layers.emit import Code, TorchEmit, WeightMap, call
 from specc.layers.normalization import BaseNormalization
 from specc.layers.registry import register_layer
 from specc.spec.types import FiniteFloat, Shape
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class BatchNormalization(BaseNormalization):
     type: Literal["BatchNormalization"]
     momentum: FiniteFloat = Field(default=0.99, ge=0.0, le=1.0)
+
+    frozen_runs_in_inference: ClassVar[bool] = True
 
     def param_count(self, input_shapes: Sequence[Shape]) -> ParamCount:
         channels = input_shapes[0][-1]
@@ -43,25 +45,26 @@ class BatchNormalization(BaseNormalization):
 
     def torch_emit(self, info: LayerInfo) -> TorchEmit:
         (shape,) = info.input_shapes
-        if self.center != self.scale:
-            raise UnsupportedByBackend(
-                f"center={self.center} with scale={self.scale} (torch's BatchNorm has both "
-                "gamma and beta, or neither)",
-                field="center",
-            )
         arguments: dict[str, object] = {
             "eps": self.epsilon,
             # Keras keeps `momentum` of the old moving average; torch weighs the new batch.
             "momentum": round(1.0 - self.momentum, 12),
         }
-        if not self.center:
+        if not (self.center or self.scale):
             arguments["affine"] = False
         # Keras normalises the last axis: torch's dim 1 for images, a transpose for steps.
         module = {1: "nn.BatchNorm1d", 2: "StepsBatchNorm1d", 3: "nn.BatchNorm2d"}[len(shape)]
-        weights = [WeightMap("gamma", "weight"), WeightMap("beta", "bias")] if self.center else []
+        constructor = call(module, shape[-1], **arguments)
+        if self.center != self.scale:
+            # torch's BatchNorm has gamma and beta or neither: drop the one Keras lacks.
+            constructor = call("partial_affine", Code(constructor), center=self.center,
+                               scale=self.scale)
+        weights = [WeightMap("gamma", "weight")] if self.scale else []
+        weights += [WeightMap("beta", "bias")] if self.center else []
         weights += [WeightMap("moving_mean", "running_mean"),
                     WeightMap("moving_variance", "running_var")]
-        return TorchEmit(call(module, shape[-1], **arguments), weights=tuple(weights))
+        return TorchEmit(constructor, helpers=("partial_affine",) if self.center != self.scale
+                         else (), weights=tuple(weights))
 
     @classmethod
     def examples(cls) -> tuple[LayerExample, ...]:
@@ -69,5 +72,10 @@ class BatchNormalization(BaseNormalization):
             LayerExample({}),
             LayerExample({"momentum": 0.9, "epsilon": 1e-5}, input_shape=(6,)),
             LayerExample({"center": False, "scale": False}, input_shape=(4, 4, 2)),
+            LayerExample({"center": True, "scale": False}, input_shape=(4, 4, 3)),
+            LayerExample({"center": False, "scale": True}, input_shape=(4, 4, 3)),
+            LayerExample({"scale": False}, input_shape=(5,)),
+            LayerExample({"center": False}, input_shape=(3, 4)),
             LayerExample({}, input_shape=(5, 3)),
+            LayerExample({"trainable": False}),
         )

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from specc.errors import LayerError
-from specc.layers.activations import InitializerName
 from specc.layers.base import LayerExample, ParamCount, elements
 from specc.layers.conv_base import BaseConv
 from specc.layers.emit import InitCall, TorchEmit, WeightMap, call, conv_fans, pair_or_int
+from specc.layers.initializers import Initializer
 from specc.layers.registry import register_layer
 from specc.spec.types import PositiveInt, Shape
 
@@ -22,7 +22,7 @@ class Conv2D(BaseConv):
     type: Literal["Conv2D"]
     filters: PositiveInt
     groups: PositiveInt = 1
-    kernel_initializer: InitializerName = "glorot_uniform"
+    kernel_initializer: Initializer = "glorot_uniform"
 
     keras_positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
 
@@ -93,4 +93,7 @@ class Conv2D(BaseConv):
             LayerExample({"filters": 6, "kernel_size": 1, "groups": 2}, input_shape=(5, 5, 4)),
             LayerExample({"filters": 4, "kernel_size": 2, "kernel_initializer": "he_normal",
                           "bias_initializer": "ones", "activation": "tanh"}),
+            LayerExample({"filters": 4, "kernel_size": 3, "trainable": False}),
+            LayerExample({"filters": 4, "kernel_size": 3, "kernel_initializer": {
+                "class_name": "VarianceScaling", "scale": 2.0, "mode": "fan_out"}}),
         )

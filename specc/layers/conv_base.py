@@ -6,10 +6,11 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from specc.errors import LayerError
-from specc.layers.activations import ACTIVATION_FLOPS, ActivationName, InitializerName
+from specc.layers.activations import ACTIVATION_FLOPS, ActivationName
 from specc.layers.base import Layer
 from specc.layers.conv_math import Padding, as_pair, spatial_output, torch_padding
 from specc.layers.emit import InitCall, UnsupportedByBackend, WeightMap, conv_fans, pair_or_int
+from specc.layers.initializers import Initializer
 from specc.spec.types import IntPair, Shape, StrictBool
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class BaseConv(Layer):
     dilation_rate: IntPair = (1, 1)
     activation: ActivationName | None = None
     use_bias: StrictBool = True
-    bias_initializer: InitializerName = "zeros"
+    bias_initializer: Initializer = "zeros"
 
     def windows(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
         """(kernel, strides, dilation) as pairs, with Keras's checks."""

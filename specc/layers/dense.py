@@ -6,9 +6,10 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.errors import LayerError
-from specc.layers.activations import ACTIVATION_FLOPS, ActivationName, InitializerName
+from specc.layers.activations import ACTIVATION_FLOPS, ActivationName
 from specc.layers.base import Layer, LayerExample, ParamCount, elements
 from specc.layers.emit import InitCall, TorchEmit, WeightMap, call, conv_fans
+from specc.layers.initializers import Initializer
 from specc.layers.registry import register_layer
 from specc.spec.types import PositiveInt, Shape, StrictBool
 
@@ -23,8 +24,8 @@ class Dense(Layer):
     units: PositiveInt
     activation: ActivationName | None = None
     use_bias: StrictBool = True
-    kernel_initializer: InitializerName = "glorot_uniform"
-    bias_initializer: InitializerName = "zeros"
+    kernel_initializer: Initializer = "glorot_uniform"
+    bias_initializer: Initializer = "zeros"
 
     keras_positional: ClassVar[tuple[str, ...]] = ("units",)
 
@@ -78,4 +79,8 @@ class Dense(Layer):
             LayerExample({"units": 4, "activation": "softmax", "use_bias": False}, input_shape=(6,)),
             LayerExample({"units": 3, "activation": "relu"}, input_shape=(4, 4, 6)),
             LayerExample({"units": 3, "kernel_initializer": "lecun_uniform"}, input_shape=(5, 6)),
+            LayerExample({"units": 3, "kernel_initializer": {
+                "class_name": "VarianceScaling", "scale": 0.333, "mode": "fan_out",
+                "distribution": "uniform"}, "bias_initializer": {"class_name": "Constant",
+                                                                 "value": 0.5}}, input_shape=(6,)),
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from specc.errors import SpeccError
 
@@ -86,7 +86,7 @@ class InitCall:
     """Keras's initialiser for one torch parameter, with the fans Keras computes."""
 
     parameter: str  # path below the layer's module, e.g. "weight" or "depthwise.weight"
-    initializer: str  # Keras's name, e.g. "glorot_uniform"
+    initializer: Any  # Keras's name ("glorot_uniform") or a config (specc.layers.initializers)
     fan_in: int = 0
     fan_out: int = 0
 
@@ -129,7 +129,8 @@ def conv_fans(kernel_shape: tuple[int, ...]) -> tuple[int, int]:
 
 # Keras 3's activations in PyTorch: (function, module class, extra positional arguments).
 # Checked against Keras 3's definitions: leaky_relu's negative_slope is 0.2, gelu is exact
-# (approximate=False), hard_sigmoid is relu6(x + 3) / 6, swish is silu.
+# (approximate=False), hard_sigmoid is relu6(x + 3) / 6, swish is silu, hard_silu (alias
+# hard_swish) is x * hard_sigmoid(x), mish is x * tanh(softplus(x)), log_softmax is on axis -1.
 _TORCH_ACTIVATIONS: dict[str, tuple[str, str, tuple[float, ...]]] = {
     "relu": ("torch.relu", "nn.ReLU", ()),
     "relu6": ("F.relu6", "nn.ReLU6", ()),
@@ -145,7 +146,14 @@ _TORCH_ACTIVATIONS: dict[str, tuple[str, str, tuple[float, ...]]] = {
     "swish": ("F.silu", "nn.SiLU", ()),
     "softplus": ("F.softplus", "nn.Softplus", ()),
     "linear": ("", "nn.Identity", ()),
+    "hard_silu": ("F.hardswish", "nn.Hardswish", ()),
+    "hard_swish": ("F.hardswish", "nn.Hardswish", ()),
+    "mish": ("F.mish", "nn.Mish", ()),
+    "log_softmax": ("torch.log_softmax", "nn.LogSoftmax", ()),
 }
+
+# Activations over Keras's last axis: they take the channel dim in PyTorch.
+_ON_AXIS = frozenset({"softmax", "log_softmax"})
 
 
 def channel_dim(rank: int) -> int:
@@ -153,10 +161,22 @@ def channel_dim(rank: int) -> int:
     return 1 if rank == 3 else -1
 
 
+def torch_dim(axis: int, rank: int) -> int:
+    """PyTorch's dim for the spec's axis `axis` (0-based, batch left out) of a rank-`rank`
+    tensor: images are NCHW, so (H, W, C) become dims (2, 3, 1); other ranks shift by one."""
+    return (2, 3, 1)[axis] if rank == 3 else axis + 1
+
+
+def torch_activation_parts(name: str) -> tuple[str, tuple[float, ...], bool]:
+    """(function path such as "F.silu", extra positional arguments, takes the channel dim)."""
+    function, _, args = _TORCH_ACTIVATIONS[name]
+    return function, args, name in _ON_AXIS
+
+
 def torch_activation_module(name: str, rank: int) -> str:
     """`nn.ReLU()`, `nn.Softmax(dim=1)`: Keras's activation `name` as a module."""
     _, module, args = _TORCH_ACTIVATIONS[name]
-    if name == "softmax":
+    if name in _ON_AXIS:
         return call(module, dim=channel_dim(rank))
     return call(module, *args)
 
@@ -167,6 +187,6 @@ def torch_activation_call(name: str, rank: int, operand: str) -> str:
     if not function:
         return operand
     extra = [lit(arg) for arg in args]
-    if name == "softmax":
+    if name in _ON_AXIS:
         extra.append(f"dim={channel_dim(rank)}")
     return f"{function}({', '.join([operand, *extra])})"

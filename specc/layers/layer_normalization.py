@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from specc.layers.base import LayerExample, ParamCount
-from specc.layers.emit import TorchEmit, UnsupportedByBackend, WeightMap, call
+from specc.layers.emit import Code, TorchEmit, WeightMap, call
 from specc.layers.normalization import BaseNormalization
 from specc.layers.registry import register_layer
 from specc.spec.types import Shape
@@ -30,23 +30,21 @@ class LayerNormalization(BaseNormalization):
 
     def torch_emit(self, info: LayerInfo) -> TorchEmit:
         (shape,) = info.input_shapes
-        if self.center and not self.scale:
-            raise UnsupportedByBackend(
-                "center=True with scale=False (torch's LayerNorm has no beta without gamma)",
-                field="scale",
-            )
         arguments: dict[str, object] = {"eps": self.epsilon}
-        weights = []
-        if not self.scale:
+        if not (self.center or self.scale):
             arguments["elementwise_affine"] = False
-        else:
-            weights.append(WeightMap("gamma", "weight"))
-            if self.center:
-                weights.append(WeightMap("beta", "bias"))
-            else:
-                arguments["bias"] = False
+        elif not self.center:
+            arguments["bias"] = False
         module = "ChannelsLastLayerNorm" if len(shape) == 3 else "nn.LayerNorm"
-        return TorchEmit(call(module, shape[-1], **arguments), weights=tuple(weights))
+        constructor = call(module, shape[-1], **arguments)
+        helpers: tuple[str, ...] = ()
+        if self.center and not self.scale:
+            # torch's LayerNorm has no beta without gamma: drop gamma after building it.
+            constructor = call("partial_affine", Code(constructor), center=True, scale=False)
+            helpers = ("partial_affine",)
+        weights = [WeightMap("gamma", "weight")] if self.scale else []
+        weights += [WeightMap("beta", "bias")] if self.center else []
+        return TorchEmit(constructor, helpers=helpers, weights=tuple(weights))
 
     @classmethod
     def examples(cls) -> tuple[LayerExample, ...]:
@@ -55,4 +53,6 @@ class LayerNormalization(BaseNormalization):
             LayerExample({"epsilon": 1e-6}),
             LayerExample({"center": False}, input_shape=(3, 5)),
             LayerExample({"center": False, "scale": False}, input_shape=(6,)),
+            LayerExample({"scale": False}, input_shape=(3, 3, 4)),
+            LayerExample({"scale": False}, input_shape=(6,)),
         )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
+from specc.errors import LayerError
 from specc.layers.base import Layer, elements
 from specc.spec.types import FiniteFloat, Shape, StrictBool
 
@@ -32,6 +33,20 @@ class BaseNormalization(Layer):
         for center, scale in ((True, True), (False, False), (True, False), (False, True)):
             yield Reading({key: False for key, on in (("center", center), ("scale", scale))
                            if not on})
+
+    keras_config_read: ClassVar[tuple[str, ...]] = ("axis",)
+
+    @classmethod
+    def from_keras_config(
+        cls, config: dict[str, Any], input_shapes: Sequence[Shape]
+    ) -> dict[str, Any]:
+        axis = config.get("axis", -1)
+        axes = axis if isinstance(axis, list | tuple) else [axis]
+        rank = len(input_shapes[0]) + 1
+        if [a % rank for a in axes] != [rank - 1]:
+            raise LayerError(f"normalises axis {axis}; specc's {cls.type_name()} normalises the "
+                             "last axis only", field="axis")
+        return super().from_keras_config(config, input_shapes)
 
     def affine_params(self, channels: int) -> int:
         return channels * (int(self.center) + int(self.scale))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from specc.layers.activations import InitializerName
 from specc.layers.base import LayerExample, ParamCount, elements
 from specc.layers.conv_base import BaseConv
 from specc.layers.emit import InitCall, TorchEmit, WeightMap, call, conv_fans, pair_or_int
+from specc.layers.initializers import Initializer
 from specc.layers.registry import register_layer
 from specc.spec.types import PositiveInt, Shape
 
@@ -21,8 +21,8 @@ class SeparableConv2D(BaseConv):
     type: Literal["SeparableConv2D"]
     filters: PositiveInt
     depth_multiplier: PositiveInt = 1
-    depthwise_initializer: InitializerName = "glorot_uniform"
-    pointwise_initializer: InitializerName = "glorot_uniform"
+    depthwise_initializer: Initializer = "glorot_uniform"
+    pointwise_initializer: Initializer = "glorot_uniform"
 
     keras_positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
 

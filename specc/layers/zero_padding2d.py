@@ -15,9 +15,27 @@ if TYPE_CHECKING:
     from specc.graph import LayerInfo
     from specc.layers.readings import PrintedRow, Reading
 
+# An int, (symmetric_height, symmetric_width) or ((top, bottom), (left, right)).
 PaddingSpec = StrictInt | tuple[StrictInt, StrictInt] | tuple[
     tuple[StrictInt, StrictInt], tuple[StrictInt, StrictInt]
 ]
+
+
+def sides(argument: str, value: PaddingSpec) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) from any of the three forms, checked non-negative."""
+    if isinstance(value, int):
+        pairs = ((value, value), (value, value))
+    elif isinstance(value[0], int):
+        pairs = ((value[0], value[0]), (value[1], value[1]))  # type: ignore[assignment]
+    else:
+        pairs = value  # type: ignore[assignment]
+    if any(p < 0 for pair in pairs for p in pair):
+        raise LayerError(
+            f"Invalid value for argument `{argument}`. Expected non-negative values. "
+            f"Received {argument}={value}.",
+            field=argument,
+        )
+    return pairs  # type: ignore[return-value]
 
 
 @register_layer
@@ -27,20 +45,7 @@ class ZeroPadding2D(Layer):
 
     def pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """((top, bottom), (left, right)), checked non-negative."""
-        padding = self.padding
-        if isinstance(padding, int):
-            pads = ((padding, padding), (padding, padding))
-        elif isinstance(padding[0], int):
-            pads = ((padding[0], padding[0]), (padding[1], padding[1]))  # type: ignore[assignment]
-        else:
-            pads = padding  # type: ignore[assignment]
-        if any(p < 0 for pair in pads for p in pair):
-            raise LayerError(
-                "Invalid value for argument `padding`. Expected non-negative values. "
-                f"Received padding={self.padding}.",
-                field="padding",
-            )
-        return pads  # type: ignore[return-value]
+        return sides("padding", self.padding)
 
     @classmethod
     def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:

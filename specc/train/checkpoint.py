@@ -21,8 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from specc.errors import SpeccError, os_error
 from specc.limits import BYTES_PER_ELEMENT
+from specc.spec.load import LoadedSpec
 
 MAGIC = b"SPECCKP1"
 BACKEND_SIZE = 8
@@ -324,3 +327,33 @@ def check_keras_extras(meta: dict[str, Any], path: Path) -> None:
     for key, ok in checks.items():
         if not ok:
             raise SpeccError(f"{path}: damaged checkpoint: `{key}` is missing or malformed")
+
+
+def checkpoint_file(path: Path) -> Path:
+    """The checkpoint a user names: a file, or a run folder's `checkpoints/last.ckpt`."""
+    return path / "checkpoints" / "last.ckpt" if path.is_dir() else path
+
+
+def check_trained_from(state_sha: str, state_name: str, loaded: LoadedSpec,
+                       checkpoint: Path) -> None:
+    """Refuse a checkpoint that was trained from another spec (or another text of it)."""
+    if state_sha != loaded.sha256:
+        raise SpeccError(
+            f"{checkpoint}: the checkpoint was trained from spec {state_name!r} with a different "
+            f"text (sha256 {state_sha[:12]}...), not from {loaded.path} (sha256 "
+            f"{loaded.sha256[:12]}...)")
+
+
+def check_checkpoint_matches(state_sha: str, state_name: str, loaded: LoadedSpec,
+                             checkpoint: Path, classes: list[str],
+                             data_classes: tuple[str, ...]) -> None:
+    """The checkpoint is the spec's and was trained on as many classes as the data has."""
+    check_trained_from(state_sha, state_name, loaded, checkpoint)
+    if len(classes) != len(data_classes):
+        raise SpeccError(f"{checkpoint}: trained on {len(classes)} classes, the data has "
+                         f"{len(data_classes)}")
+
+
+def normalization_of(state: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The training set's per-channel mean and std (in [0, 1] pixel units) a checkpoint keeps."""
+    return np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])

@@ -21,6 +21,7 @@ from specc.errors import ExitCode, SpeccError
 from specc.spec.load import LoadedSpec
 from specc.spec.recipe import TrainRecipe
 from specc.train.data import Dataset
+from specc.train.distributed import SINGLE, World
 from specc.train.progress import EpochProgress
 from specc.train.results import EvalResult
 from specc.train.run_folder import RunFolder
@@ -75,6 +76,8 @@ class RunOptions:
     limit_test: int | None = None
     peak_tflops: float | None = None
     nan_check_every: int = 50
+    sync_bn: bool = False  # several processes: BatchNorm statistics over the global batch
+    weights: str | None = None  # a spec weights file (safetensors) to start from
 
 
 @dataclass
@@ -89,6 +92,7 @@ class EngineContext:
     std: np.ndarray
     resume_payload: bytes | None = None
     environment: dict = field(default_factory=dict)
+    world: World = SINGLE  # this process's rank in a multi-process run
 
     @property
     def flops_per_example(self) -> int:
@@ -259,6 +263,10 @@ class EpochLoop(ABC, Generic[Plan]):
     @abstractmethod
     def evaluate(self) -> EvalResult: ...
 
+    def stop_requested(self, stop: StopRequest) -> bool:
+        """Whether to stop before the next step (in a multi-process run, all ranks agree)."""
+        return stop.requested
+
     @abstractmethod
     def reset_accumulators(self) -> None: ...
 
@@ -333,7 +341,7 @@ class EpochLoop(ABC, Generic[Plan]):
         check_every = max(self.ctx.options.nan_check_every, 1)
         interrupt_after = _interrupt_after_step()
         while self.step_in_epoch < self.steps_per_epoch:
-            if stop.requested:
+            if self.stop_requested(stop):
                 self.require_finite()
                 self.save()
                 self.ctx.progress.end_epoch(f"stopped at epoch {self.epoch + 1}, step "

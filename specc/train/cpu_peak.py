@@ -14,8 +14,10 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from specc.train.common import Precision
+if TYPE_CHECKING:  # common imports this module (lazily) for the CPU's peak
+    from specc.train.common import Precision
 
 MATMUL_SIZE = 2048
 MEASURE_SECONDS = 1.0

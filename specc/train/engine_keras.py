@@ -24,9 +24,11 @@ from specc.errors import SpeccError
 from specc.files import strict_json
 from specc.train.bounded import read_npz, shape_is
 from specc.train.checkpoint import (
+    check_checkpoint_matches,
     check_keras_extras,
     check_meta,
     max_checkpoint_bytes,
+    normalization_of,
     read_checkpoint,
     write_checkpoint,
 )
@@ -377,8 +379,6 @@ def evaluate_payload(payload: bytes, checkpoint: Any, loaded: Any, model: Any,
                      logits_layer: str | None, data: Any, batch_size: int,
                      device_name: str) -> EvalResult:
     """`specc eval` for a Keras checkpoint."""
-    from specc.train.eval_session import check_checkpoint_matches, normalization_of
-
     arrays, meta = arrays_from_payload(payload, checkpoint, model.variables)
     check_checkpoint_matches(meta["spec_sha256"], meta["spec_name"], loaded, checkpoint,
                              meta["classes"], data.classes)

@@ -20,8 +20,10 @@ from torch import nn
 
 from specc.errors import SpeccError
 from specc.train.checkpoint import (
+    check_checkpoint_matches,
     check_torch_state,
     max_checkpoint_bytes,
+    normalization_of,
     read_checkpoint,
     write_checkpoint,
 )
@@ -31,13 +33,24 @@ from specc.train.common import (
     EngineContext,
     EpochLoop,
     Precision,
+    StopRequest,
     device_peak_flops,
     python_rng_state,
     restore_python_rng,
 )
 from specc.train.cpu_peak import processor_name
 from specc.train.device import choose_precision, cpu_capability, resolve_device
-from specc.train.epoch_plan import draw_epoch_plan
+from specc.train.distributed import (
+    SINGLE,
+    World,
+    all_gather,
+    all_sum,
+    any_rank,
+    barrier,
+    local_batch,
+    shard_range,
+)
+from specc.train.epoch_plan import HostEpochPlan, draw_epoch_plan
 from specc.train.results import EvalResult
 from specc.train.schedule import Schedule
 
@@ -46,6 +59,29 @@ def pick_device(requested: str | None) -> torch.device:
     """The torch device for a --device value (`auto` or None resolved, `cuda` refused without
     a GPU)."""
     return torch.device(resolve_device("torch", requested or "auto"))
+
+
+def rank_device(device: torch.device, world: World) -> torch.device:
+    """One GPU per rank (its local rank); the CPU is shared."""
+    if device.type != "cuda" or not world.distributed:
+        return device
+    count = torch.cuda.device_count()
+    if world.local_rank >= count:
+        raise SpeccError(f"rank {world.rank} is local rank {world.local_rank}, but this machine "
+                         f"has {count} GPU(s); start at most {count} processes per machine")
+    torch.cuda.set_device(world.local_rank)
+    return torch.device("cuda", world.local_rank)
+
+
+def data_parallel(model: nn.Module, device: torch.device, world: World) -> nn.Module:
+    """The module the training steps call: DistributedDataParallel over the ranks (it
+    averages the gradients, and broadcasts rank 0's BatchNorm statistics each step)."""
+    if not world.distributed:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
+                                   else None)
 
 
 def autocast_dtype(precision: Precision) -> torch.dtype | None:
@@ -183,8 +219,9 @@ def state_from_payload(payload: bytes, path) -> dict[str, Any]:
 
 
 def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Precision,
-             classes: tuple[str, ...]) -> EvalResult:
-    """Plain cross-entropy (no label smoothing) and accuracy on the whole set, one host sync."""
+             classes: tuple[str, ...], world: World = SINGLE) -> EvalResult:
+    """Plain cross-entropy (no label smoothing) and accuracy on the whole set, one host sync.
+    In a multi-process run each rank evaluates its shard and the sums are added up."""
     model.eval()
     count = len(classes)
     loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
@@ -202,16 +239,28 @@ def evaluate(model: nn.Module, data: DeviceData, batch_size: int, precision: Pre
             # index_add_ into a fixed-size matrix: bincount would sync with the host on CUDA
             cells = labels * count + logits.argmax(1)
             confusion.index_add_(0, cells, ones[: len(cells)])
+    sums = all_sum(torch.cat([loss_sum.view(1), confusion.double()]), world)
+    loss_sum, confusion = sums[0], sums[1:].round().long()
     matrix = confusion.view(count, count).cpu().numpy()
     total = max(int(matrix.sum()), 1)
     return EvalResult(loss_sum.item() / total, float(np.trace(matrix)) / total, matrix, classes)
 
 
-class TorchTrainer(EpochLoop[EpochPlan]):
+@dataclass
+class EpochBatches:
+    """An epoch's plan and the images it indexes: the whole training set in one process;
+    in a multi-process run, this rank's shard, gathered on the host for the epoch."""
+
+    data: DeviceData
+    plan: EpochPlan
+
+
+class TorchTrainer(EpochLoop[EpochBatches]):
     def __init__(self, ctx: EngineContext, model: nn.Module, logits_layer: str | None) -> None:
         self.ctx = ctx
+        self.world = ctx.world
         recipe = ctx.recipe
-        self.device = pick_device(ctx.options.device)
+        self.device = rank_device(pick_device(ctx.options.device), self.world)
         precision = choose_precision(self.device.type, ctx.options.precision)
         self.precision, self.precision_reason = precision.precision, precision.reason
         if logits_layer is not None:
@@ -225,16 +274,25 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             torch.backends.cudnn.allow_tf32 = True
         # NHWC on every device: cuDNN's tensor-core kernels want it, and oneDNN's CPU kernels
         # train cifar_small 1.3x faster with it on the 2-core CPU the README's figures use.
+        if self.world.distributed and ctx.options.sync_bn:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         self.model = model.to(self.device, memory_format=torch.channels_last)
-        # Training steps run the compiled module; evaluation runs the plain one, which shares
-        # its weights (the compiled graph is for the training step's fixed batch shape).
-        self.forward = torch.compile(self.model) if ctx.options.compile else self.model
-        self.train_data = DeviceData(ctx.data.x_train, ctx.data.y_train, ctx.mean, ctx.std,
-                                     self.device)
-        self.test_data = DeviceData(ctx.data.x_test, ctx.data.y_test, ctx.mean, ctx.std,
-                                    self.device)
-        self.batch_size = min(recipe.batch_size, len(self.train_data))
-        self.steps_per_epoch = len(self.train_data) // self.batch_size  # drop_last: fixed shape
+        # Training steps run the compiled module (DistributedDataParallel's wrapper in a
+        # multi-process run); evaluation runs the plain one, which shares its weights (the
+        # compiled graph is for the training step's fixed batch shape).
+        self.forward = data_parallel(self.model, self.device, self.world)
+        if ctx.options.compile:
+            self.forward = torch.compile(self.forward)
+        train_count = len(ctx.data.y_train)
+        # One process keeps the whole training set on the device; a rank, its epoch's shard.
+        self.train_data = None if self.world.distributed else DeviceData(
+            ctx.data.x_train, ctx.data.y_train, ctx.mean, ctx.std, self.device)
+        start, stop = shard_range(len(ctx.data.y_test), self.world)
+        self.test_data = DeviceData(ctx.data.x_test[start:stop], ctx.data.y_test[start:stop],
+                                    ctx.mean, ctx.std, self.device)
+        self.batch_size = min(recipe.batch_size, train_count)  # the global batch
+        self.rank_batch = local_batch(self.batch_size, self.world)
+        self.steps_per_epoch = train_count // self.batch_size  # drop_last: fixed shape
         self.schedule = Schedule(recipe.schedule, recipe.lr, recipe.epochs * self.steps_per_epoch,
                                  self.steps_per_epoch)
         self.optimizer = make_optimizer(self.model, ctx, self.device)
@@ -249,6 +307,15 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         self.step_in_epoch = 0
         self.global_step = 0
         self.reset_accumulators()
+        self._seed_rank_dropout()
+
+    def _seed_rank_dropout(self) -> None:
+        """The ranks other than 0 draw their own dropout masks from (seed, step, rank); rank 0
+        keeps the run's generator, as one process has it. (The weights start equal anyway:
+        DistributedDataParallel broadcasts rank 0's.)"""
+        if self.world.distributed and not self.world.is_main:
+            seed = self.ctx.recipe.seed * 1_000_003 + self.global_step
+            torch.manual_seed(seed * 4096 + self.world.rank)
 
     def reset_accumulators(self) -> None:
         self.loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -259,21 +326,28 @@ class TorchTrainer(EpochLoop[EpochPlan]):
     # --- checkpoints ---------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
+        # The epoch's running sums over every rank, so that any number of ranks can resume.
+        loss_sum = all_sum(self.loss_sum.clone(), self.world)
+        correct = all_sum(self.correct.clone(), self.world)
         return {
             **self.checkpoint_meta("torch"),
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "rng": rng_state(self.device),
-            "accumulators": {"loss_sum": self.loss_sum, "correct": self.correct},
+            "accumulators": {"loss_sum": loss_sum, "correct": correct},
         }
 
     def weights_finite(self) -> bool:
         return weights_finite(self.model)
 
     def save(self) -> None:
-        buffer = io.BytesIO()
-        torch.save(self.state(), buffer)
-        write_checkpoint(self.ctx.run.checkpoint, "torch", buffer.getvalue())
+        """Rank 0 writes; every rank waits until the checkpoint is on disk."""
+        state = self.state()
+        if self.world.is_main:
+            buffer = io.BytesIO()
+            torch.save(state, buffer)
+            write_checkpoint(self.ctx.run.checkpoint, "torch", buffer.getvalue())
+        barrier(self.world)
 
     def restore(self, payload_state: dict[str, Any]) -> None:
         self.model.load_state_dict(payload_state["model"])
@@ -283,39 +357,65 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         if self.scaler is not None and payload_state["scaler"]:
             self.scaler.load_state_dict(payload_state["scaler"])
         self.restore_position(payload_state)
-        self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
-        self.correct.copy_(payload_state["accumulators"]["correct"])
+        if self.world.is_main:  # the checkpoint holds the sums over all ranks
+            self.loss_sum.copy_(payload_state["accumulators"]["loss_sum"])
+            self.correct.copy_(payload_state["accumulators"]["correct"])
         restore_rng(payload_state["rng"], self.device)
+        self._seed_rank_dropout()
 
     def restore_from(self, path) -> None:
-        state = load_torch_checkpoint(path,
-                                      max_checkpoint_bytes(self.ctx.loaded.info.total_params))
+        state = load_torch_checkpoint(path, max_checkpoint_bytes(self.ctx.loaded.info.total_params))
         check_torch_state(state, path, CHECKPOINT_FORMAT, self.model, self.optimizer)
         self.check_same_spec(state, path)
         self.restore(state)
 
     # --- the steps ------------------------------------------------------------------------
 
-    def epoch_plan(self) -> EpochPlan:
-        height, width = self.ctx.data.image_shape[:2]
+    def epoch_plan(self) -> EpochBatches:
+        data = self.ctx.data
+        height, width = data.image_shape[:2]
         augmentation = self.ctx.recipe.augmentation
-        plan = plan_epoch(len(self.train_data), height, width, augmentation.random_crop_padding,
-                          augmentation.horizontal_flip, self.ctx.recipe.seed, self.epoch,
-                          self.device)
         self.model.train()
-        return plan
+        if self.train_data is not None:
+            return EpochBatches(self.train_data, plan_epoch(
+                len(data.y_train), height, width, augmentation.random_crop_padding,
+                augmentation.horizontal_flip, self.ctx.recipe.seed, self.epoch, self.device))
+        plan = draw_epoch_plan(len(data.y_train), height, width,
+                               augmentation.random_crop_padding, augmentation.horizontal_flip,
+                               self.ctx.recipe.seed, self.epoch)
+        return self._rank_shard(plan)
 
-    def run_step(self, plan: EpochPlan, start: int) -> None:
-        images, labels = augmented_batch(self.train_data, plan, start, start + self.batch_size,
+    def _rank_shard(self, plan: HostEpochPlan) -> EpochBatches:
+        """Every rank draws the same plan from the seed; this rank keeps the images (and crops
+        and flips) of its part of each global batch, in step order, on its device: its step s
+        reads [s * b, (s + 1) * b) of the shard, b = the global batch / the world size."""
+        steps, batch, rank_batch = self.steps_per_epoch, self.batch_size, self.rank_batch
+        offsets = np.arange(rank_batch) + self.world.rank * rank_batch
+        positions = (np.arange(steps)[:, None] * batch + offsets).reshape(-1)
+        order = plan.order[positions]
+        data = self.ctx.data
+        images = DeviceData(data.x_train[order], data.y_train[order], self.ctx.mean,
+                            self.ctx.std, self.device)
+        shard = EpochPlan(torch.arange(len(order), device=self.device),
+                          *(torch.from_numpy(array[positions]).to(self.device)
+                            for array in (plan.rows, plan.cols)))
+        return EpochBatches(images, shard)
+
+    def run_step(self, plan: EpochBatches, start: int) -> None:
+        first = start // self.batch_size * self.rank_batch  # this rank's part of the batch
+        images, labels = augmented_batch(plan.data, plan.plan, first, first + self.rank_batch,
                                          self.ctx.recipe.augmentation.random_crop_padding)
         self._step(images, labels)
+
+    def stop_requested(self, stop: StopRequest) -> bool:
+        return any_rank(stop.requested, self.world)
 
     def _step(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         lr = self.schedule.lr(self.global_step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-            logits = self.forward(self.train_data.to_input(images))
+            logits = self.forward(self.test_data.to_input(images))  # the run's one normalisation
         logits = logits.float()
         loss = F.cross_entropy(logits, labels, label_smoothing=self.ctx.recipe.label_smoothing)
         self.optimizer.zero_grad(set_to_none=True)
@@ -335,9 +435,11 @@ class TorchTrainer(EpochLoop[EpochPlan]):
 
     def host_check(self) -> tuple[float, float]:
         """The one host sync: running loss and accuracy, and the NaN/inf watch."""
-        loss_sum, correct, bad_step, bad_value = torch.stack([
+        ranks = all_gather(torch.stack([
             self.loss_sum, self.correct.double(), self.first_bad_step.double(),
-            self.bad_value.double()]).tolist()
+            self.bad_value.double()]), self.world)
+        loss_sum, correct, bad_step, bad_value = _combine_ranks(
+            [values.tolist() for values in ranks])
         if bad_step >= 0:
             step = int(bad_step)
             epoch, batch = divmod(step, self.steps_per_epoch)
@@ -350,8 +452,10 @@ class TorchTrainer(EpochLoop[EpochPlan]):
         return loss_sum / seen, correct / seen
 
     def evaluate(self) -> EvalResult:
+        # The plain module: DistributedDataParallel's wrapper would broadcast buffers once per
+        # batch, and the ranks' test shards may differ in their number of batches.
         return evaluate(self.model, self.test_data, max(self.batch_size, 256), self.precision,
-                        self.ctx.data.classes)
+                        self.ctx.data.classes, self.world)
 
     def environment(self) -> dict[str, Any]:
         return {
@@ -366,6 +470,10 @@ class TorchTrainer(EpochLoop[EpochPlan]):
             "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
             "memory_format": memory_format_of(self.model),
+            "world_size": self.world.size, "rank_batch_size": self.rank_batch,
+            "process_group": (torch.distributed.get_backend() if self.world.distributed
+                              else None),
+            "sync_bn": self.ctx.options.sync_bn and self.world.distributed,
             "fused_optimizer": all(group.get("fused") for group in self.optimizer.param_groups),
         }
 
@@ -375,6 +483,14 @@ def weights_finite(model: nn.Module) -> bool:
     checks = [torch.isfinite(t).all() for t in model.state_dict().values()
               if t.is_floating_point()]
     return bool(torch.stack(checks).all()) if checks else True
+
+
+def _combine_ranks(ranks: list[list[float]]) -> tuple[float, float, float, float]:
+    """(loss sum, correct, first bad step, its loss) over the ranks: sums, and the earliest
+    step at which any rank's loss became NaN or infinite (-1: none)."""
+    bad = [(step, value) for _, _, step, value in ranks if step >= 0]
+    bad_step, bad_value = min(bad) if bad else (-1.0, 0.0)
+    return (sum(r[0] for r in ranks), sum(r[1] for r in ranks), bad_step, bad_value)
 
 
 def memory_format_of(model: nn.Module) -> str:
@@ -396,8 +512,6 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
                      logits_layer: str | None, data, batch_size: int,
                      device_name: str) -> EvalResult:
     """`specc eval` for a PyTorch checkpoint."""
-    from specc.train.eval_session import check_checkpoint_matches, normalization_of
-
     device = pick_device(device_name)
     state = state_from_payload(payload, checkpoint)
     check_checkpoint_matches(state["spec_sha256"], state["spec_name"], loaded, checkpoint,

@@ -6,12 +6,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from specc.errors import SpeccError, one_line
 from specc.files import strict_json, write_text_atomic
 from specc.spec.load import load_spec
-from specc.train.checkpoint import max_checkpoint_bytes, read_checkpoint
+from specc.train.checkpoint import checkpoint_file, max_checkpoint_bytes, read_checkpoint
 from specc.train.common import DivergedError, RunOptions, final_softmax_layer
 from specc.train.data import load_dataset
 from specc.train.device import resolve_device
@@ -30,10 +28,6 @@ class EvalRequest:
     out: Path | None = None
 
 
-def _checkpoint_file(path: Path) -> Path:
-    return path / "checkpoints" / "last.ckpt" if path.is_dir() else path
-
-
 def _output_folder(request: EvalRequest, checkpoint: Path) -> Path:
     if request.out is not None:
         if request.out.exists() and not request.out.is_dir():
@@ -48,7 +42,7 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
     if not request.spec.is_file():
         raise SpeccError(f"{request.spec}: no such spec file")
     loaded = load_spec(request.spec)
-    checkpoint = _checkpoint_file(request.checkpoint)
+    checkpoint = checkpoint_file(request.checkpoint)
     backend, payload = read_checkpoint(checkpoint, max_checkpoint_bytes(loaded.info.total_params))
     if backend not in ("torch", "keras"):
         raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
@@ -74,19 +68,3 @@ def evaluate_checkpoint(request: EvalRequest) -> int:
         {**result.as_json(), "checkpoint": str(checkpoint), "data": data.source}, indent=2) + "\n")
     print("\n" + one_line(f"Confusion matrix: {folder / 'confusion_matrix.png'}"))
     return 0
-
-
-def check_checkpoint_matches(state_sha: str, state_name: str, loaded, checkpoint: Path,
-                             classes: list[str], data_classes: tuple[str, ...]) -> None:
-    if state_sha != loaded.sha256:
-        raise SpeccError(
-            f"{checkpoint}: the checkpoint was trained from spec {state_name!r} with a different "
-            f"text (sha256 {state_sha[:12]}...), not from {loaded.path} (sha256 "
-            f"{loaded.sha256[:12]}...)")
-    if len(classes) != len(data_classes):
-        raise SpeccError(f"{checkpoint}: trained on {len(classes)} classes, the data has "
-                         f"{len(data_classes)}")
-
-
-def normalization_of(state: dict) -> tuple[np.ndarray, np.ndarray]:
-    return np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])

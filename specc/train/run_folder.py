@@ -56,8 +56,16 @@ def _is_metrics_row(row: dict) -> bool:
 
 
 class RunFolder:
-    def __init__(self, path: Path) -> None:
+    """`writable` is False for the ranks other than 0 of a multi-process run: they read the
+    folder (to resume) while rank 0 alone writes it."""
+
+    def __init__(self, path: Path, writable: bool = True) -> None:
         self.path = path
+        self.writable = writable
+
+    @classmethod
+    def read_only(cls, path: Path) -> RunFolder:
+        return cls(path, writable=False)
 
     @classmethod
     def create(cls, out: Path, spec_name: str) -> RunFolder:
@@ -89,9 +97,13 @@ class RunFolder:
         return self.path / "checkpoints" / "last.ckpt"
 
     def write_json(self, name: str, value: object) -> None:
+        if not self.writable:
+            return
         write_text_atomic(self.path / name, strict_json(value, indent=2, sort_keys=True) + "\n")
 
     def write_text(self, name: str, text: str) -> None:
+        if not self.writable:
+            return
         write_text_atomic(self.path / name, text)
 
     def metrics(self) -> list[dict]:
@@ -160,6 +172,8 @@ class RunFolder:
 
     def record_epoch(self, row: dict) -> None:
         """Append one epoch, dropping rows of epochs that a resumed run is redoing."""
+        if not self.writable:
+            return
         rows = [r for r in self.metrics() if r["epoch"] < row["epoch"]] + [row]
         self.write_text("metrics.jsonl", "".join(strict_json(r) + "\n" for r in rows))
         self._write_csv(rows)

@@ -30,6 +30,15 @@ from specc.train.common import (
 )
 from specc.train.data import Dataset, load_dataset
 from specc.train.device import resolve_device
+from specc.train.distributed import (
+    World,
+    broadcast_object,
+    device_type,
+    main_first,
+    process_group,
+    rank_reporting,
+    world_from_environment,
+)
 from specc.train.progress import EpochProgress
 from specc.train.run_folder import RunFolder
 
@@ -127,10 +136,17 @@ def build_model(loaded: LoadedSpec, options: RunOptions, out_dir: Path | None) -
     with tempfile.TemporaryDirectory(prefix="specc-build-") as folder, \
             _build_precision(options):
         try:
-            return build_checked(loaded, options.backend, out_dir or Path(folder)).model
+            model = build_checked(loaded, options.backend, out_dir or Path(folder)).model
         except GateError as error:
             print(error.report, file=sys.stderr)
             raise
+    if options.weights:  # fine-tuning: start from these weights (frozen layers stay frozen)
+        from specc.backends import weights
+
+        arrays = weights.read_weights(options.weights)
+        load = weights.load_into_torch if options.backend == "torch" else weights.load_into_keras
+        load(model, loaded, arrays, options.weights)
+    return model
 
 
 def _build_precision(options: RunOptions) -> AbstractContextManager[None]:
@@ -149,19 +165,46 @@ def environment(engine_env: dict[str, Any]) -> dict[str, Any]:
     return {**versions, **engine_env}
 
 
+def refuse_keras_ranks(backend: str, world: World) -> None:
+    if world.distributed and backend == "keras":
+        raise SpeccError(
+            f"--nproc / torchrun ({world.size} processes): data-parallel training runs on the "
+            "PyTorch backend (DistributedDataParallel); use --backend torch, or train the Keras "
+            "model in one process")
+
+
+def refuse_cpu_sync_bn(sync_bn: bool, device: str | None, world: World) -> None:
+    if sync_bn and world.distributed and device_type(device) != "cuda":
+        raise SpeccError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU the "
+                         "ranks normalise per rank (leave --sync-bn out), or train in one process "
+                         "for whole-batch statistics")
+
+
+def resume_recipe(run_dir: Path, loaded: LoadedSpec) -> tuple[TrainRecipe, str]:
+    """The recipe and backend a run folder recorded (after checking it is this spec's)."""
+    _, recorded = _recorded_run(run_dir, loaded)
+    return TrainRecipe.model_validate(recorded["recipe"]), recorded["options"]["backend"]
+
+
 def _resumed_options(given: RunOptions, recorded: dict[str, Any]) -> RunOptions:
-    """The recorded options of the run being resumed; --device, --precision and --compile may
-    be given again. Without --device the run stays on the device it trained on."""
+    """The recorded options of the run being resumed; --device, --precision, --compile and
+    --sync-bn may be given again. Without --device the run stays on the device it trained on."""
     recorded_device = recorded.get("device") or "auto"
     device = resolve_device(recorded["backend"], given.device or recorded_device,
                             recorded=given.device is None and recorded_device == "cuda")
     return RunOptions(**{**recorded, "device": device,
                          "precision": given.precision or recorded["precision"],
-                         "compile": given.compile or recorded["compile"]})
+                         "compile": given.compile or recorded["compile"],
+                         "sync_bn": given.sync_bn or recorded.get("sync_bn", False)})
 
 
 def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
-    run = RunFolder.existing(request.resume)
+    assert request.resume is not None
+    return _recorded_run(request.resume, loaded)
+
+
+def _recorded_run(run_dir: Path, loaded: LoadedSpec) -> tuple[RunFolder, dict]:
+    run = RunFolder.existing(run_dir)
     recorded = run.recorded_run({option.name for option in fields(RunOptions)})
     if recorded["spec"]["sha256"] != loaded.sha256:
         raise SpeccError(
@@ -172,6 +215,13 @@ def _resume_state(request: TrainRequest, loaded: LoadedSpec) -> tuple[RunFolder,
 
 
 def train(request: TrainRequest) -> int:
+    """One run; under torchrun, this process's rank of it (rank 0 prints and writes)."""
+    world = world_from_environment()
+    with rank_reporting(world):
+        return _train(request, world)
+
+
+def _train(request: TrainRequest, world: World) -> int:
     if request.resume is None and request.out.exists() and not request.out.is_dir():
         raise SpeccError(f"--out {request.out}: is a file, not a folder")
     loaded = load_spec(request.spec)
@@ -187,41 +237,63 @@ def train(request: TrainRequest) -> int:
         recipe = resolve_recipe(loaded, request.overrides)
         options = replace(options, device=resolve_device(options.backend, options.device or "auto"))
         data_source = request.data
-    data = load_dataset(data_source).limited(options.limit_train, options.limit_test)
-    check_data_fits(loaded, data)
-    check_recipe_runs(loaded, recipe, data)
-    mean, std = normalization_stats(recipe, data.x_train)
-    seed_everything(recipe.seed, options.backend)
-    if request.resume is None:
-        run = RunFolder.create(request.out, loaded.spec.name)
-        try:
-            model = build_model(loaded, options, run.path / "build")
-            _write_run_description(run, loaded, recipe, options, data, mean, std)
-        except BaseException:
-            shutil.rmtree(run.path, ignore_errors=True)  # nothing was trained: leave no run
-            raise
-    else:
-        model = build_model(loaded, options, run.path / "build")
-    print(one_line(f"Run folder: {run.path}"), flush=True)
-    ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std)
-    outcome = _run_engine(ctx, model, resume=request.resume is not None)
-    if outcome.interrupted:
-        print(one_line(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume "
-                       "with:") + "\n  " + " ".join(shell_word(word) for word in
-                          ("specc", "train", str(loaded.path), "--resume", str(run.path))),
-              file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    _report(loaded, recipe, run, outcome)
+    refuse_keras_ranks(options.backend, world)
+    refuse_cpu_sync_bn(options.sync_bn, options.device, world)
+    with process_group(world, device_type(options.device) if world.distributed else "cpu"):
+        with main_first(world):  # rank 0 decodes and caches the data once
+            data = load_dataset(data_source).limited(options.limit_train, options.limit_test)
+        check_data_fits(loaded, data)
+        check_recipe_runs(loaded, recipe, data)
+        mean, std = normalization_stats(recipe, data.x_train)
+        seed_everything(recipe.seed, options.backend)
+        if request.resume is None:
+            run, model = _new_run(request.out, loaded, recipe, options, data, mean, std, world)
+        else:
+            model = build_model(loaded, options, run.path / "build" if world.is_main else None)
+            run = run if world.is_main else RunFolder.read_only(run.path)
+        print(one_line(f"Run folder: {run.path}"), flush=True)
+        ctx = EngineContext(loaded, recipe, data, run, options, EpochProgress(), mean, std,
+                            world=world)
+        outcome = _run_engine(ctx, model, resume=request.resume is not None)
+        if outcome.interrupted:
+            print(one_line(f"specc: interrupted; checkpoint saved to {run.checkpoint}; resume "
+                           "with:") + "\n  " + " ".join(shell_word(word) for word in
+                              ("specc", "train", str(loaded.path), "--resume", str(run.path))),
+                  file=sys.stderr)
+            return int(ExitCode.INTERRUPTED)
+        if world.is_main:
+            _report(loaded, recipe, run, outcome)
     return int(ExitCode.OK)
+
+
+def _new_run(out: Path, loaded: LoadedSpec, recipe: TrainRecipe, options: RunOptions,
+             data: Dataset, mean: np.ndarray, std: np.ndarray, world: World) -> tuple[RunFolder, Any]:
+    """Rank 0 creates the run folder and tells the other ranks where it is."""
+    if not world.is_main:
+        path = broadcast_object(None, world)
+        if path is None:  # rank 0 failed and says why
+            raise SpeccError("rank 0 could not start the run")
+        return RunFolder.read_only(Path(path)), build_model(loaded, options, None)
+    run = RunFolder.create(out, loaded.spec.name)
+    try:
+        model = build_model(loaded, options, run.path / "build")
+        _write_run_description(run, loaded, recipe, options, data, mean, std, world)
+    except BaseException:
+        shutil.rmtree(run.path, ignore_errors=True)  # nothing was trained: leave no run
+        broadcast_object(None, world)
+        raise
+    broadcast_object(str(run.path), world)
+    return run, model
 
 
 def _write_run_description(run: RunFolder, loaded: LoadedSpec, recipe: TrainRecipe,
                            options: RunOptions, data: Dataset, mean: np.ndarray,
-                           std: np.ndarray) -> None:
+                           std: np.ndarray, world: World) -> None:
     run.write_text("spec.yaml", loaded.text)
     run.write_json("recipe.json", {
         "recipe": recipe.model_dump(mode="json"),
         "options": asdict(options),
+        "world_size": world.size,  # of the run's first part; a resume may use another
         "spec": {"name": loaded.spec.name, "path": str(loaded.path), "sha256": loaded.sha256,
                  "total_params": loaded.info.total_params, "flops_per_example": loaded.info.flops},
         "data": {"source": str(Path(data.source).resolve()) if Path(data.source).exists()

@@ -1,0 +1,154 @@
+"""Training step of the PyTorch ResNet50 that `specc import keras` + `specc build` generate,
+against a hand-written, torchvision-style PyTorch ResNet50 of the same architecture (Keras's
+ResNet50 v1: biased convolutions, the stride on each block's first 1x1 convolution, BN eps
+1.001e-5), side by side in one process, interleaved, median of the rounds.
+
+    python benchmarks/resnet50_step.py --batch-size 8 --steps 3 --rounds 5
+
+Also times importing and validating ResNet50 and validating an imported EfficientNetB7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def hand_written_resnet50():  # torch is imported lazily, hence no annotation
+    from torch import nn
+
+    class Bottleneck(nn.Module):
+        def __init__(self, inputs: int, filters: int, stride: int, project: bool) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(inputs, filters, 1, stride)
+            self.bn1 = nn.BatchNorm2d(filters, eps=1.001e-5, momentum=0.01)
+            self.conv2 = nn.Conv2d(filters, filters, 3, padding=1)
+            self.bn2 = nn.BatchNorm2d(filters, eps=1.001e-5, momentum=0.01)
+            self.conv3 = nn.Conv2d(filters, 4 * filters, 1)
+            self.bn3 = nn.BatchNorm2d(4 * filters, eps=1.001e-5, momentum=0.01)
+            self.relu = nn.ReLU(inplace=True)
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(inputs, 4 * filters, 1, stride),
+                nn.BatchNorm2d(4 * filters, eps=1.001e-5, momentum=0.01),
+            ) if project else nn.Identity()
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            return self.relu(out + self.shortcut(x))
+
+    def stage(inputs: int, filters: int, blocks: int, stride: int) -> list:
+        return [Bottleneck(inputs, filters, stride, True),
+                *(Bottleneck(4 * filters, filters, 1, False) for _ in range(blocks - 1))]
+
+    return nn.Sequential(
+        nn.ZeroPad2d(3), nn.Conv2d(3, 64, 7, 2), nn.BatchNorm2d(64, eps=1.001e-5, momentum=0.01),
+        nn.ReLU(inplace=True), nn.ZeroPad2d(1), nn.MaxPool2d(3, 2),
+        *stage(64, 64, 3, 1), *stage(256, 128, 4, 2), *stage(512, 256, 6, 2),
+        *stage(1024, 512, 3, 2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000), nn.Softmax(dim=1),
+    )  # the softmax: Keras's ResNet50 ends with one, so the generated model does too
+
+
+def _wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def import_figures(folder: Path) -> None:
+    python = sys.executable
+    resnet = folder / "resnet50.yaml"
+    effnet = folder / "efficientnetb7.yaml"
+    import_s = _wall([python, "-m", "specc", "import", "keras", "keras.applications:ResNet50",
+                      "-o", str(resnet)])
+    validate_s = _wall([python, "-m", "specc", "validate", str(resnet)])
+    keras_s = _wall([python, "-c", "import keras; keras.applications.ResNet50(weights=None)"])
+    _wall([python, "-m", "specc", "import", "keras", "keras.applications:EfficientNetB7",
+           "-o", str(effnet)])
+    from specc.spec.load import load_spec
+
+    validations = []
+    for _ in range(5):
+        started = time.perf_counter()
+        load_spec(effnet)
+        validations.append(time.perf_counter() - started)
+    print(f"specc import keras keras.applications:ResNet50: {import_s:.1f} s wall, then "
+          f"specc validate: {validate_s:.1f} s (importing keras and building ResNet50 alone: "
+          f"{keras_s:.1f} s)")
+    print(f"loading + validating the imported EfficientNetB7 spec in process: median "
+          f"{statistics.median(validations):.2f} s of 5")
+
+
+def training_step(batch_size: int, steps: int, rounds: int, folder: Path) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from specc.backends.gate import build_checked
+    from specc.spec.load import load_spec
+
+    spec = folder / "resnet50.yaml"
+    if not spec.exists():
+        subprocess.run([sys.executable, "-m", "specc", "import", "keras",
+                        "keras.applications:ResNet50", "-o", str(spec)], check=True)
+    loaded = load_spec(spec)
+    torch.manual_seed(0)
+    generated = build_checked(loaded, "torch", folder).model
+    hand = hand_written_resnet50()
+    counts = [sum(p.numel() for p in model.parameters()) for model in (generated, hand)]
+    assert counts[0] == counts[1], counts
+    x = torch.randn(batch_size, 3, 224, 224).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 1000, (batch_size,))
+    for model in (generated, hand):
+        model.to(memory_format=torch.channels_last)
+
+    def images_per_s(model: torch.nn.Module) -> float:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, fused=True)
+        model.train()
+        started = 0.0
+        for step in range(steps + 1):  # step 0 warms up
+            if step == 1:
+                started = time.perf_counter()
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        return steps * batch_size / (time.perf_counter() - started)
+
+    rates: dict[str, list[float]] = {"generated": [], "hand-written": []}
+    for round_index in range(rounds):
+        for name, model in (("generated", generated), ("hand-written", hand)):
+            rates[name].append(images_per_s(model))
+            print(f"round {round_index + 1}: {name}: {rates[name][-1]:.2f} img/s", flush=True)
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    print(f"\nResNet50 training step, CPU, {torch.get_num_threads()} threads, fp32, batch "
+          f"{batch_size}, channels_last, {steps} timed steps x {rounds} rounds (median):")
+    for name, rate in medians.items():
+        print(f"  {name}: {rate:.2f} images/s")
+    print(f"  generated step time / hand-written step time: "
+          f"{medians['hand-written'] / medians['generated']:.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-import", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="specc-resnet50-") as name:
+        folder = Path(name)
+        if not args.skip_import:
+            import_figures(folder)
+        training_step(args.batch_size, args.steps, args.rounds, folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

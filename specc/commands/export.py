@@ -1,0 +1,147 @@
+"""`specc export`: a checkpoint (or a fresh model) as ONNX, .keras, a PyTorch state dict with
+its source, or safetensors, taking pixels 0 to 255 and ending with the spec's activation."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from specc.errors import SpeccError
+
+if TYPE_CHECKING:
+    from specc.export.formats import ExportFormat, Written
+    from specc.export.trained import Trained
+    from specc.spec.load import LoadedSpec
+
+HELP = (
+    "Export SPEC's model with the weights of --checkpoint (default: freshly initialised) for "
+    "deployment: ONNX, .keras, a PyTorch state dict with its source, or safetensors. The "
+    "exported model takes pixels 0 to 255 (the recipe's normalization is inside) and outputs "
+    "what the Keras model outputs (the spec's final activation included)."
+)
+
+LAYOUTS = ("nhwc", "nchw")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from specc.export.formats import FORMATS
+
+    parser.add_argument("spec", type=Path, metavar="SPEC", help="the spec file")
+    parser.add_argument("--checkpoint", type=Path, metavar="CKPT",
+                        help="a checkpoint of either backend (checkpoints/last.ckpt) or a run "
+                        "folder; default: the freshly initialised model (the recipe's seed)")
+    parser.add_argument("--format", choices=tuple(FORMATS), default=None,
+                        help="default: from the output's suffix (.onnx, .keras, .pt, "
+                        ".safetensors)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                        help="the file to write (torch also writes FILE's .py beside it); its "
+                        "folder must exist")
+    parser.add_argument("--layout", choices=LAYOUTS, default=None,
+                        help="input layout of onnx and torch exports: nhwc (default, as Keras "
+                        "and image files) or nchw")
+    parser.add_argument("--data", default=None, metavar="PATH",
+                        help="without --checkpoint: the training data whose per-channel mean "
+                        "and std the normalization uses (else pixels / 255 only)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from specc.export.formats import export, require_modules
+    from specc.export.job import prepare_job
+    from specc.spec.load import load_spec
+    from specc.train.checkpoint import checkpoint_file
+
+    fmt = _format(args.format, args.output)
+    nhwc = _layout(args.layout, fmt)
+    _check_output(args.output, fmt)
+    require_modules(fmt)
+    if not args.spec.is_file():
+        raise SpeccError(f"{args.spec}: no such spec file")
+    loaded = load_spec(args.spec)
+    checkpoint = checkpoint_file(args.checkpoint) if args.checkpoint is not None else None
+    with tempfile.TemporaryDirectory(prefix="specc-export-") as folder:
+        job = prepare_job(loaded, checkpoint, args.data, nhwc, args.output, Path(folder))
+        written = export(fmt, job)
+    _report(loaded, fmt.name, job.trained, nhwc, written)
+    return 0
+
+
+def _format(name: str | None, output: Path) -> ExportFormat:
+    from specc.export.formats import FORMATS
+
+    by_suffix = {fmt.suffix: fmt for fmt in FORMATS.values()}
+    suffixes = ", ".join(by_suffix)
+    if name is None:
+        if output.suffix not in by_suffix:
+            raise SpeccError(f"-o {output}: cannot tell the format from the suffix "
+                             f"{output.suffix or '(none)'!r}; name it with one of {suffixes} or "
+                             "give --format")
+        return by_suffix[output.suffix]
+    fmt = FORMATS[name]
+    if output.suffix != fmt.suffix:
+        raise SpeccError(f"-o {output}: --format {name} writes a {fmt.suffix} file; expected a "
+                         f"name ending in {fmt.suffix}")
+    return fmt
+
+
+def _layout(layout: str | None, fmt: ExportFormat) -> bool:
+    if layout is not None and layout != "nhwc" and not fmt.takes_layout:
+        raise SpeccError(f"--layout {layout}: --format {fmt.name} takes no layout (Keras models "
+                         "are channels-last; safetensors holds only weights); use it with onnx "
+                         "or torch")
+    return layout != "nchw"
+
+
+def _check_output(output: Path, fmt: ExportFormat) -> None:
+    """Refuse an output nothing can be written to, before any work is done."""
+    targets = [output] + ([output.with_suffix(".py")] if fmt.name == "torch" else [])
+    for target in targets:
+        if target.is_dir():
+            raise SpeccError(f"-o {output}: {target} is a folder; expected a file name")
+    folder = output.parent
+    if not folder.is_dir():
+        raise SpeccError(f"-o {output}: the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SpeccError(f"-o {output}: the folder {folder} is not writable")
+    if fmt.name == "torch" and not output.stem.isidentifier():
+        raise SpeccError(f"-o {output}: the PyTorch source is written beside it as "
+                         f"{output.stem}.py, which Python cannot import by that name; use a "
+                         "name that is a Python identifier, such as model.pt")
+
+
+def _size(path: Path) -> str:
+    size = float(path.stat().st_size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return ""
+
+
+def _in_layout(shape: tuple[int, ...], nhwc: bool) -> tuple[int, ...]:
+    return (shape[2], shape[0], shape[1]) if len(shape) == 3 and not nhwc else shape
+
+
+def _report(loaded: LoadedSpec, fmt: str, trained: Trained, nhwc: bool,
+            written: Written) -> None:
+    from specc.layers.base import format_shape
+
+    shape, output = (_in_layout(tuple(s), nhwc)
+                     for s in (loaded.spec.input.shape, loaded.info.output_shape))
+    last = loaded.spec.layers[-1]
+    activation = getattr(last, "activation", None) or "none"
+    print(f"Exported {loaded.spec.name} ({trained.origin}) as {fmt}:")
+    for path in written.files:
+        print(f"  {path} ({_size(path)})")
+    print(f"Input `pixels`: float32 {format_shape(shape)} (None: the batch), pixels 0 to 255; "
+          "the recipe's normalization is inside.")
+    print(f"Output: {format_shape(output)}, after the last layer "
+          f"{last.name!r} ({last.type}, activation {activation}).")
+    if fmt == "torch":
+        module = written.files[1].stem
+        print(f"Load it with: from {module} import load; model = load()")
+    if trained.note:
+        print(f"Note: {trained.note}")
+    print(written.check)

@@ -1,0 +1,258 @@
+"""The four export formats. Each writes atomically (temporary file, fsync, rename) and checks
+what it wrote against the PyTorch model before the rename: ONNX through onnxruntime, `.keras`
+through `keras.models.load_model`, the state dict and safetensors by loading them back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import logging
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from specc.backends.source import atomic_file
+from specc.errors import ExpectationError, SpeccError
+from specc.export.job import ExportJob
+
+TOLERANCE = 1e-4  # relative, float32: what every written file must reproduce
+CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so the
+EXAMPLE_BATCH = 2  # check also proves the batch dimension is dynamic
+ONNX_LIMIT = 2**31 - 1  # bytes: protobuf's limit for one ONNX file
+INPUT_NAME, OUTPUT_NAME = "pixels", "output"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    suffix: str
+    modules: tuple[str, ...]  # what writing and checking it imports
+    extra: str  # the optional dependency group that installs them
+    takes_layout: bool  # whether --layout nchw means anything for it
+
+
+FORMATS: dict[str, ExportFormat] = {
+    "onnx": ExportFormat("onnx", ".onnx", ("onnx", "onnxscript", "onnxruntime"), "interop", True),
+    "keras": ExportFormat("keras", ".keras", ("keras",), "keras", False),
+    "torch": ExportFormat("torch", ".pt", ("torch",), "torch", True),
+    "safetensors": ExportFormat("safetensors", ".safetensors", ("safetensors",), "interop",
+                                False),
+}
+
+
+def require_modules(fmt: ExportFormat) -> None:
+    """One line naming the extra to install when the format's dependencies are missing."""
+    if "keras" in fmt.modules:
+        from specc.backends.quiet_keras import quiet_tensorflow
+
+        quiet_tensorflow()  # before TensorFlow's first import, or it logs to stderr
+    missing = []
+    for name in fmt.modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise SpeccError(
+            f"--format {fmt.name} needs {', '.join(missing)}, which is not installed: install "
+            f"the optional dependencies with `pip install 'specc[{fmt.extra}]'` (`make install` "
+            "does)")
+
+
+@dataclass(frozen=True)
+class Written:
+    files: tuple[Path, ...]
+    check: str  # what was compared, and the largest relative difference
+
+
+def export(fmt: ExportFormat, job: ExportJob) -> Written:
+    writers: dict[str, Callable[[ExportJob], Written]] = {
+        "onnx": write_onnx, "keras": write_keras, "torch": write_torch,
+        "safetensors": write_safetensors}
+    return writers[fmt.name](job)
+
+
+# --- the check every format passes before its file is renamed into place -------------------
+
+def check_pixels(job: ExportJob, batch: int = CHECK_BATCH, seed: int = 0) -> np.ndarray:
+    """Random pixels 0 to 255 in the export's input layout."""
+    shape = tuple(job.loaded.spec.input.shape)
+    if len(shape) == 3 and not job.nhwc:
+        shape = (shape[2], shape[0], shape[1])
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.0, 255.0, (batch, *shape)).astype(np.float32)
+
+
+def reference_output(job: ExportJob, pixels: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.inference_mode():
+        return job.deployed(torch.from_numpy(pixels)).numpy()
+
+
+def relative_difference(expected: np.ndarray, actual: np.ndarray) -> float:
+    """max |expected - actual| / max |expected| (in float64)."""
+    if expected.shape != actual.shape:
+        return float("inf")
+    expected64 = expected.astype(np.float64)
+    scale = max(float(np.max(np.abs(expected64), initial=0.0)), 1e-6)
+    return float(np.max(np.abs(expected64 - actual.astype(np.float64)), initial=0.0)) / scale
+
+
+def require_match(job: ExportJob, runtime: str, pixels: np.ndarray, actual: np.ndarray) -> str:
+    difference = relative_difference(reference_output(job, pixels), actual)
+    if not difference <= TOLERANCE:
+        raise ExpectationError(
+            f"{job.output}: {runtime}'s output differs from PyTorch's by {difference:.3e} "
+            f"relative (tolerance {TOLERANCE:g}); nothing was written")
+    return (f"{runtime} matches PyTorch on {len(pixels)} random images: max relative "
+            f"difference {difference:.1e} (tolerance {TOLERANCE:g})")
+
+
+# --- ONNX ------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """torch.onnx's progress lines and its warnings about optional packages it skips."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def onnx_bytes(job: ExportJob) -> bytes:
+    """The wrapper traced by PyTorch's own exporter (torch.export, then onnxscript), with a
+    dynamic batch dimension."""
+    import torch
+
+    example = torch.from_numpy(check_pixels(job, EXAMPLE_BATCH, seed=1))
+    batch = torch.export.Dim("batch", min=1)
+    with _quiet_exporter():
+        try:
+            # The graph is left as traced: onnxruntime optimises it when it loads it.
+            program = torch.onnx.export(
+                job.deployed, (example,), None, input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME], dynamic_shapes={INPUT_NAME: {0: batch}},
+                dynamo=True, optimize=False, verbose=False)
+        except Exception as error:  # noqa: BLE001  (an exporter failure is one line, no trace)
+            raise SpeccError(f"{job.loaded.file}: torch.onnx.export cannot export the model: "
+                             f"{type(error).__name__}: {str(error).strip().splitlines()[0]}")
+    proto = program.model_proto
+    size = proto.ByteSize()
+    if size > ONNX_LIMIT:
+        raise SpeccError(f"{job.output}: the model is {size / 2**30:.1f} GiB, over the 2 GiB "
+                         "ONNX keeps in one file; export it with --format torch or safetensors")
+    return proto.SerializeToString()
+
+
+def write_onnx(job: ExportJob) -> Written:
+    import onnxruntime
+
+    content = onnx_bytes(job)
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
+    pixels = check_pixels(job)
+    check = require_match(job, "onnxruntime", pixels,
+                          session.run([OUTPUT_NAME], {INPUT_NAME: pixels})[0])
+    with atomic_file(job.output) as temporary:
+        temporary.write_bytes(content)
+    return Written((job.output,), check)
+
+
+# --- Keras -----------------------------------------------------------------------------------
+
+def keras_deployed(job: ExportJob) -> Any:
+    """The generated Keras model with the weights, behind a Normalization layer that applies
+    the recipe's normalization to pixels 0 to 255."""
+    import keras
+
+    from specc.backends.convert import torch_to_keras
+    from specc.train.common import RunOptions
+    from specc.train.session import build_model
+
+    model = build_model(job.loaded, RunOptions(backend="keras", precision="fp32"), job.build_dir)
+    torch_to_keras(job.trained.model, model, job.loaded)
+    mean, std = job.trained.mean, job.trained.std
+    inputs = keras.Input(shape=tuple(job.loaded.spec.input.shape), name=INPUT_NAME)
+    normalised = keras.layers.Normalization(
+        axis=-1, mean=255.0 * mean, variance=(255.0 * std) ** 2, name="pixel_normalization",
+    )(inputs)
+    return keras.Model(inputs, model(normalised), name=job.loaded.spec.name)
+
+
+def write_keras(job: ExportJob) -> Written:
+    import keras
+
+    model = keras_deployed(job)
+    pixels = check_pixels(job)
+    with atomic_file(job.output) as temporary:
+        model.save(temporary)
+        loaded = keras.models.load_model(temporary)
+        check = require_match(job, "keras.models.load_model", pixels,
+                              np.asarray(loaded(pixels, training=False)))
+    return Written((job.output,), check)
+
+
+# --- PyTorch state dict and its source; safetensors -----------------------------------------
+
+def state_tensors(job: ExportJob) -> dict[str, Any]:
+    return {name: tensor.detach().contiguous()
+            for name, tensor in job.deployed.state_dict().items()}
+
+
+def _output_of_state(job: ExportJob, state: dict[str, Any], pixels: np.ndarray) -> np.ndarray:
+    """The wrapper class, freshly made, with `state` loaded: what a user's load() gives."""
+    import torch
+
+    fresh = type(job.deployed)()
+    fresh.load_state_dict(state)
+    with torch.inference_mode():
+        return fresh.eval()(torch.from_numpy(pixels)).numpy()
+
+
+def write_torch(job: ExportJob) -> Written:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state_tensors(job), buffer)
+    content = buffer.getvalue()
+    pixels = check_pixels(job)
+    state = torch.load(io.BytesIO(content), map_location="cpu", weights_only=True)
+    check = require_match(job, "the saved state dict", pixels, _output_of_state(job, state, pixels))
+    source = job.output.with_suffix(".py")
+    with atomic_file(source) as source_temporary, atomic_file(job.output) as temporary:
+        source_temporary.write_text(job.source.text, encoding="utf-8")
+        temporary.write_bytes(content)
+    return Written((job.output, source), check)
+
+
+def write_safetensors(job: ExportJob) -> Written:
+    from safetensors.torch import load, save
+
+    loaded = job.loaded
+    metadata = {
+        "specc_spec": loaded.spec.name, "specc_spec_sha256": loaded.sha256,
+        "origin": job.trained.origin,
+        "layout": "PyTorch's (conv kernels OIHW, Dense kernels (out, in)); `model.` prefixes "
+                  "the generated model's state dict",
+        "input": "pixels 0 to 255, normalised per channel as pixels * pixel_scale + pixel_shift",
+    }
+    content = save(state_tensors(job), metadata=metadata)
+    pixels = check_pixels(job)
+    check = require_match(job, "the safetensors file", pixels,
+                          _output_of_state(job, load(content), pixels))
+    with atomic_file(job.output) as temporary:
+        temporary.write_bytes(content)
+    return Written((job.output,), check)

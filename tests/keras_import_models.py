@@ -1,0 +1,93 @@
+"""Keras models the import tests name as `keras_import_models:<function>` (code by choice)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+from keras.src.applications.convnext import LayerScale
+from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+
+def squeeze_excite() -> keras.Model:
+    """Ops between layers, a squeeze-and-excitation gate, a nested model, frozen layers,
+    keras.applications' custom layers, BatchNormalization variants, initializers.
+
+    Seeded, with random statistics and biases, so two calls build the same model."""
+    keras.utils.set_random_seed(7)
+    inputs = keras.Input((12, 12, 3), name="image")
+    x = layers.Rescaling(1.0 / 127.5, offset=-1)(inputs)
+    x = layers.Normalization(mean=[0.1, 0.2, 0.3], variance=[1.0, 2.0, 0.5])(x)
+    x = layers.Conv2D(8, 3, padding="same", use_bias=False, name="stem",
+                      kernel_initializer=keras.initializers.VarianceScaling(2.0, "fan_out"))(x)
+    x = layers.BatchNormalization(axis=3, scale=False, name="stem_bn")(x)
+    gate = layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+    x = layers.Multiply()([x, gate])
+    squeeze = layers.GlobalAveragePooling2D(keepdims=True)(x)
+    squeeze = layers.Conv2D(8, 1, activation="sigmoid")(squeeze)
+    x = x * squeeze
+    residual = layers.Conv2D(8, 1, name="residual")(x)
+    x = CustomScaleLayer(0.17, name="scaled_sum")([x, residual])
+    x = LayerScale(1e-6, 8, name="layer_scale")(x)
+    x = layers.BatchNormalization(center=False, name="frozen_bn")(x)
+    inner = keras.Sequential([layers.Conv2D(4, 1, name="inner_conv"),
+                              layers.Activation("hard_silu", name="inner_act")], name="inner")
+    x = inner(x)
+    x = layers.Dropout(0.2, noise_shape=(None, 1, 1, 1))(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(5, activation="softmax", name="classifier")(x)
+    model = keras.Model(inputs, x, name="squeeze-excite")
+    model.get_layer("stem").trainable = False
+    model.get_layer("frozen_bn").trainable = False
+    rng = np.random.default_rng(7)
+    for variable in model.weights:
+        short = variable.path.rsplit("/", 1)[-1]
+        if short in ("bias", "beta", "moving_mean", "gamma", "moving_variance", "kernel"):
+            low = 0.5 if short in ("gamma", "moving_variance") else -0.5
+            variable.assign(rng.uniform(low, low + 1.0, variable.shape).astype("float32"))
+    return model
+
+
+def variable_size() -> keras.Model:
+    inputs = keras.Input((None, None, 3))
+    x = layers.Conv2D(4, 3)(inputs)
+    return keras.Model(inputs, layers.GlobalMaxPooling2D()(x))
+
+
+def shared_layer() -> keras.Model:
+    inputs = keras.Input((8,))
+    dense = layers.Dense(8, name="shared")
+    return keras.Model(inputs, dense(dense(inputs)))
+
+
+def two_outputs() -> keras.Model:
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, [layers.Dense(2)(inputs), layers.Dense(3)(inputs)])
+
+
+def unsupported_layer() -> keras.Model:
+    inputs = keras.Input((8, 4))
+    return keras.Model(inputs, layers.Conv1D(2, 3, name="temporal")(inputs))
+
+
+def regularized() -> keras.Model:
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, kernel_regularizer="l2", name="decayed")(inputs))
+
+
+class Doubling(layers.Layer):
+    def call(self, x: object) -> object:
+        return x * 2
+
+
+def custom_layer() -> keras.Model:
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, Doubling(name="doubling")(inputs))
+
+
+def not_a_model() -> int:
+    return 42
+
+
+def raises() -> keras.Model:
+    raise RuntimeError("no model today")

@@ -1,0 +1,204 @@
+"""`specc import keras`: a Keras model to a spec with the model's own figures, its weights,
+and the round trip: import, port to PyTorch with those weights, same outputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from specc.cli import main
+from specc.spec.load import load_spec
+
+MODELS = "keras_import_models"
+
+
+def _import(tmp_path: Path, model: str, *extra: str) -> tuple[int, Path, Path]:
+    spec = tmp_path / "imported.yaml"
+    weights = tmp_path / "imported.safetensors"
+    code = main(["import", "keras", model, "-o", str(spec), "--weights", str(weights), *extra])
+    return code, spec, weights
+
+
+def test_import_reproduces_every_figure_and_translates_what_it_must(tmp_path: Path) -> None:
+    code, spec_path, weights = _import(tmp_path, f"{MODELS}:squeeze_excite")
+    assert code == 0
+    loaded = load_spec(spec_path)
+    types = {layer.name: layer.type for layer in loaded.spec.layers}
+    assert types["add"] == "Rescaling"  # x + 3.0
+    assert types["multiply_1"] == "Multiply"  # x * gate, a broadcast between tensors
+    assert types["layer_scale"] == "DepthwiseConv2D"
+    assert types["scaled_sum_scaled"] == "Rescaling" and types["scaled_sum"] == "Add"
+    assert "inner_conv" in types and "inner" not in types  # the nested model is inlined
+    frozen = {layer.name for layer in loaded.spec.layers if not layer.trainable}
+    assert frozen == {"stem", "frozen_bn"}
+    text = spec_path.read_text()
+    assert "# translated from the Keras operation `x + 3.0`" in text
+    assert "translated from ConvNeXt's LayerScale" in text
+    assert "kernel_initializer: {class_name: VarianceScaling, scale: 2.0, mode: fan_out}" in text
+    # Every layer carries the Keras model's figures, and specc's inference meets them all.
+    assert all(layer.expect is not None and layer.expect.shape is not None
+               for layer in loaded.spec.layers)
+    from specc.expectations import check_expectations
+
+    assert all(check.met for check in check_expectations(loaded))
+    assert weights.is_file()
+
+
+def _load_generated(path: Path) -> object:
+    module_spec = importlib.util.spec_from_file_location(f"ported_{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def test_round_trip_pytorch_port_computes_the_keras_model(tmp_path: Path) -> None:
+    """Import, port in one build, load in one line: the PyTorch model's outputs are the
+    original Keras model's within 1e-4 relative (float32, inference mode)."""
+    import torch
+    from keras_import_models import squeeze_excite
+
+    code, spec_path, weights = _import(tmp_path, f"{MODELS}:squeeze_excite")
+    assert code == 0
+    out = tmp_path / "build"
+    assert main(["build", str(spec_path), "--backend", "torch", "--weights", str(weights),
+                 "--out", str(out)]) == 0
+    model = _load_generated(out / "squeeze_excite_torch.py").build_model()
+    model.load_state_dict(torch.load(out / "squeeze_excite_torch.pt"))  # the documented line
+    model.eval()
+
+    original = squeeze_excite()  # seeded: the very model the importer read
+    batch = np.random.default_rng(0).normal(size=(4, 12, 12, 3)).astype(np.float32)
+    expected = np.asarray(original(batch, training=False))
+    with torch.no_grad():
+        actual = model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
+    assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
+    # Parity of the two generated models with the imported weights holds too.
+    assert main(["parity", str(spec_path), "--weights", str(weights), "--out", str(out)]) == 0
+
+
+def test_a_keras_file_imports_with_its_weights(tmp_path: Path) -> None:
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((6, 6, 2), name="pixels")
+    x = layers.Conv2D(3, 3, activation="relu", name="conv")(inputs)
+    x = layers.Flatten()(x)
+    model = keras.Model(inputs, layers.Dense(4, name="head")(x), name="saved")
+    model.save(tmp_path / "saved.keras")
+    code, spec_path, weights = _import(tmp_path, str(tmp_path / "saved.keras"))
+    assert code == 0
+    from safetensors.numpy import load_file
+
+    arrays = load_file(str(weights))
+    np.testing.assert_array_equal(arrays["conv/kernel"], model.get_layer("conv").kernel.numpy())
+    assert set(arrays) == {"conv/kernel", "conv/bias", "head/kernel", "head/bias"}
+    assert load_spec(spec_path).spec.input.name == "pixels"
+
+
+def test_a_variable_input_size_needs_input_shape(tmp_path: Path, capsys) -> None:
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:variable_size")
+    assert code == 2
+    assert "--input-shape" in capsys.readouterr().err
+    assert not spec_path.exists()
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:variable_size", "--input-shape", "9,7,3")
+    assert code == 0
+    assert load_spec(spec_path).spec.input.shape == (9, 7, 3)
+
+
+def _bad_keras_files(tmp_path: Path) -> dict[str, Path]:
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Dense(2)(inputs))
+    good = tmp_path / "good.keras"
+    model.save(good)
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(os.urandom(2048))
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    return {"corrupt": corrupt, "truncated": truncated}
+
+
+BAD_MODELS = {
+    "shared": (f"{MODELS}:shared_layer", "layer 'shared' (Dense): is shared"),
+    "outputs": (f"{MODELS}:two_outputs", "the model has 2 outputs"),
+    "unsupported": (f"{MODELS}:unsupported_layer",
+                    "layer 'temporal' (Conv1D): is not a layer type specc supports"),
+    "regularizer": (f"{MODELS}:regularized",
+                    "layer 'decayed' (Dense): argument `kernel_regularizer`="),
+    "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
+    "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
+    "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),
+    "no module": ("no_such_module_here:build", "cannot import module 'no_such_module_here'"),
+    "no function": (f"{MODELS}:nowhere", "has no function 'nowhere'"),
+    "no file": ("missing.keras", "missing.keras: no such file"),
+}
+
+
+@pytest.mark.parametrize("case", [*BAD_MODELS, "corrupt", "truncated"])
+def test_bad_models_are_one_line_exit_2_nothing_written(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if case in BAD_MODELS:
+        model, expected = BAD_MODELS[case]
+    else:
+        model, expected = str(_bad_keras_files(tmp_path)[case]), "cannot be loaded as a Keras model"
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["import", "keras", model, "-o", str(out / "spec.yaml"),
+                 "--weights", str(out / "w.safetensors")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_a_keras_file_is_loaded_in_safe_mode_its_code_never_runs(tmp_path: Path, capsys) -> None:
+    import keras
+    from keras import layers
+
+    marker = tmp_path / "ran"
+    inputs = keras.Input((4,))
+    path = str(marker)
+    outputs = layers.Lambda(lambda x: (open(path, "w").close(), x)[1], name="sneaky")(inputs)
+    keras.Model(inputs, outputs).save(tmp_path / "lambda.keras")
+    marker.unlink(missing_ok=True)  # building the model ran it once, here, by our choice
+    code = main(["import", "keras", str(tmp_path / "lambda.keras"), "-o",
+                 str(tmp_path / "spec.yaml")])
+    assert code == 2
+    assert "cannot be loaded as a Keras model" in capsys.readouterr().err
+    assert not marker.exists() and not (tmp_path / "spec.yaml").exists()
+
+
+def test_bad_weights_files_are_one_line_exit_2(tmp_path: Path, capsys) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    code, spec_path, weights = _import(tmp_path, f"{MODELS}:squeeze_excite")
+    assert code == 0
+    arrays = load_file(str(weights))
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(weights.read_bytes()[:100])
+    missing = tmp_path / "missing.safetensors"
+    save_file({k: v for k, v in arrays.items() if k != "stem/kernel"}, str(missing))
+    extra = tmp_path / "extra.safetensors"
+    save_file({**arrays, "nowhere/kernel": np.zeros(2, np.float32)}, str(extra))
+    wrong = tmp_path / "wrong.safetensors"
+    save_file({**arrays, "classifier/bias": np.zeros(7, np.float32)}, str(wrong))
+    cases = {corrupt: "not a readable safetensors weights file",
+             missing: "no weight 'stem/kernel' for layer 'stem' (Conv2D)",
+             extra: "the weight 'nowhere/kernel' belongs to no layer",
+             wrong: "classifier/bias has shape (7,) where the model needs (5,)"}
+    for path, expected in cases.items():
+        out = tmp_path / f"out_{path.stem}"
+        code = main(["build", str(spec_path), "--backend", "torch", "--weights", str(path),
+                     "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2, path
+        assert expected in err and len(err.strip().splitlines()) == 1, err
+        assert not list(out.glob("*.pt"))
