@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.specc-installed
 
-.PHONY: install demo test lint bench mutants zoo clean
+.PHONY: install demo test test-exhaustive lint bench mutants zoo clean
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check specc tests benchmarks
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+
+# The bad-data corpus as subprocesses beyond one case per attack class (make test runs those).
+test-exhaustive: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -m exhaustive
 
 lint: $(STAMP)
 	$(BIN)/ruff check specc tests benchmarks

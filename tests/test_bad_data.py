@@ -109,8 +109,17 @@ def _capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
+def _subprocess_params() -> list[object]:
+    """One case per attack class in `make test`; the rest under `make test-exhaustive`."""
+    first_of_class = {}
+    for case in CASES:
+        first_of_class.setdefault(case.attack, case.name)
+    return [pytest.param(name, marks=() if name in first_of_class.values()
+                         else pytest.mark.exhaustive) for name in sorted(BY_NAME)]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(BY_NAME))
+@pytest.mark.parametrize("name", _subprocess_params())
 def test_as_a_subprocess(name: str, assets: Assets, work: Path) -> None:
     case = BY_NAME[name]
     argv = case.build(work, assets)

@@ -279,6 +279,7 @@ def _check_optimizer(found: object, optimizer: Any, path: Path) -> None:
 def _check_torch_extras(meta: dict[str, Any], path: Path, torch: Any) -> None:
     """The RNG states and running sums that a resume restores."""
     rng, sums = meta.get("rng"), meta.get("accumulators")
+    cpu_generator_size = torch.get_rng_state().numel()
 
     def byte_state(value: object) -> bool:
         return isinstance(value, torch.Tensor) and value.dtype == torch.uint8 \
@@ -287,9 +288,10 @@ def _check_torch_extras(meta: dict[str, Any], path: Path, torch: Any) -> None:
     numpy_state = rng.get("numpy") if isinstance(rng, dict) else None
     python_state = rng.get("python") if isinstance(rng, dict) else None
     checks = {
-        "rng.torch": isinstance(rng, dict) and byte_state(rng.get("torch")),
-        "rng.device": isinstance(rng, dict)
-        and (rng.get("device") is None or byte_state(rng.get("device"))),
+        "rng.torch": isinstance(rng, dict) and byte_state(rng.get("torch"))
+        and rng["torch"].numel() == cpu_generator_size,
+        "rng.device": isinstance(rng, dict) and (rng.get("device") is None
+                                                 or byte_state(rng["device"])),
         "rng.numpy": isinstance(numpy_state, dict)
         and isinstance(numpy_state.get("key"), torch.Tensor)
         and tuple(numpy_state["key"].shape) == (624,)

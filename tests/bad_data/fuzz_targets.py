@@ -212,11 +212,11 @@ class CheckpointTarget:
             raise SpeccError(f"{path}: a {backend} checkpoint")
         import torch
 
-        state = state_from_payload(payload, path, torch.device("cpu"))
+        state = state_from_payload(payload, path)
         check_torch_state(state, path, CHECKPOINT_FORMAT, self.model, self.optimizer)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        restore_rng(state["rng"])
+        restore_rng(state["rng"], torch.device("cpu"))
         return state
 
 
