@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # Keras config keys with no meaning for the computation the spec describes.
 _IGNORED_CONFIG = frozenset({"name", "trainable", "dtype", "seed", "autocast", "build_config"})
 
-_DEFAULT_CONFIGS: dict[type, dict[str, Any]] = {}
+_DEFAULT_CONFIGS: dict[tuple[type, str], dict[str, Any]] = {}
 
 
 def translate(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
@@ -88,17 +88,21 @@ def _check_defaults(flattener: _Flattener, operation: Any, config: dict[str, Any
 
 
 def _default_config(operation: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """Keras's defaults for this layer class, made with the arguments it requires (those have
+    no default: AveragePooling2D's pool_size) taken from this layer's own config, so a
+    required argument always equals itself and never another layer's value."""
     kind = type(operation)
-    if kind not in _DEFAULT_CONFIGS:
-        required = {
-            name: config[name]
-            for name, parameter in inspect.signature(kind.__init__).parameters.items()
-            if name != "self" and parameter.default is inspect.Parameter.empty
-            and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
-            and name in config
-        }
-        _DEFAULT_CONFIGS[kind] = kind(**required).get_config()
-    return _DEFAULT_CONFIGS[kind]
+    required = {
+        name: config[name]
+        for name, parameter in inspect.signature(kind.__init__).parameters.items()
+        if name != "self" and parameter.default is inspect.Parameter.empty
+        and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+        and name in config
+    }
+    key = (kind, repr(sorted(required.items())))
+    if key not in _DEFAULT_CONFIGS:
+        _DEFAULT_CONFIGS[key] = kind(**required).get_config()
+    return _DEFAULT_CONFIGS[key]
 
 
 # --- Keras operations between layers: `x + y`, `x * 0.5`, `x + 3` ---
