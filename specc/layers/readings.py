@@ -209,6 +209,11 @@ def transposed_window_readings(
                 )
                 if None in extras:
                     continue
+            if extras != (None, None) and extras == (
+                _explicit_output_padding(window[0], sh, pad_h),
+                _explicit_output_padding(window[1], sw, pad_w),
+            ):
+                continue  # the very same lengths as no output_padding, which comes first
             combos.append(((sh, sw), pad_h, extras))
     combos.sort(key=lambda c: (c[2] != (None, None), c[0][0] != c[0][1], max(c[0]),
                                c[1] != "valid"))
