@@ -405,6 +405,35 @@ def test_a_model_with_two_outputs_is_refused_at_the_unread_layer(
     assert not (tmp_path / "out.yaml").exists()
 
 
+def test_a_cut_type_goes_by_the_longest_class_name_the_layer_name_starts_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`conv2d_transpose_1234 (Conv2` starts with conv2d too; a 1x1 kernel at stride 1
+    prints the same row as a Conv2D, so only the name tells them apart."""
+    rows = [
+        Row("input_1", "InputLayer", [(None, 8, 8, 3)], 0),
+        Row("conv2d_transpose_1234", "Conv2DTranspose", (None, 8, 8, 4), 16),
+        Row("up_sampling2d", "UpSampling2D", (None, 16, 24, 4), 0),
+        Row("cropping2d", "Cropping2D", (None, 15, 22, 4), 0),
+        Row("normalization", "Normalization", (None, 15, 22, 4), 9),
+        Row("rescaling", "Rescaling", (None, 15, 22, 4), 0),
+    ]
+    source = tmp_path / "new_types.txt"
+    source.write_text(keras2_summary(Printed("new_types", rows, 16, 9, sequential=True)))
+    assert "(Conv2 " in source.read_text()
+    loaded = import_file(tmp_path, capsys, source)
+    shown = [(layer.type, layer.model_dump(exclude_defaults=True,
+                                           exclude={"name", "type", "expect", "inputs"}))
+             for layer in loaded.spec.layers]
+    assert shown == [
+        ("Conv2DTranspose", {"filters": 4, "kernel_size": 1}),
+        ("UpSampling2D", {"size": (2, 3)}),
+        ("Cropping2D", {"cropping": ((0, 1), (1, 1))}),
+        ("Normalization", {}),
+        ("Rescaling", {"scale": 1.0 / 255}),
+    ]
+
+
 def test_a_cut_input_shape_keeps_its_printed_dimensions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
