@@ -10,8 +10,8 @@ is longer than the full one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from specc.errors import LayerError
 from specc.layers.base import LayerExample, ParamCount, elements
@@ -32,6 +32,7 @@ from specc.spec.types import IntPair, PositiveInt, Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -45,6 +46,38 @@ class Conv2DTranspose(BaseConv):
 
     def output_channels(self, input_channels: int) -> int:
         return self.filters
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """As Conv2D's: filters and bias from the counts, kernel sizes from the area left; then
+        strides, padding and output_padding that enlarge the spatial sizes as printed
+        (dilation 1; activation not shown, so none)."""
+        from specc.layers.readings import (
+            Reading,
+            factor_pairs,
+            square_or_pair,
+            transposed_window_readings,
+        )
+
+        if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
+            return
+        (height, width, channels), (out_h, out_w, out_c) = row.input_shapes[0], row.output_shape
+        for config, use_bias, area in cls.summary_kernel_areas(channels, out_c, row.params):
+            for kernel in factor_pairs(area, (out_h, out_w)):
+                for window in transposed_window_readings((height, width), (out_h, out_w), kernel):
+                    reading = {**config, "kernel_size": square_or_pair(kernel), **window}
+                    yield Reading(reading if use_bias else {**reading, "use_bias": False})
+
+    @classmethod
+    def summary_kernel_areas(
+        cls, channels: int, out_channels: int, params: int
+    ) -> Iterator[tuple[dict[str, Any], bool, int]]:
+        from specc.layers.readings import divides
+
+        for use_bias in (True, False):
+            area = divides(params - out_channels * use_bias, channels * out_channels)
+            if area:
+                yield {"filters": out_channels}, use_bias, area
 
     def output_paddings(self) -> tuple[int | None, int | None]:
         if self.output_padding is None:

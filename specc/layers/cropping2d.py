@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from specc.errors import LayerError
@@ -14,12 +14,27 @@ from specc.spec.types import Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
 class Cropping2D(Layer):
     type: Literal["Cropping2D"]
     cropping: PaddingSpec = ((0, 0), (0, 0))
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """The size difference split evenly; an odd pixel comes off the bottom/right first,
+        then the top/left (as ZeroPadding2D reads its padding)."""
+        from specc.layers.readings import Reading, split_sides
+
+        if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
+            return
+        removed = [size - out for out, size in zip(row.output_shape[:2], row.input_shapes[0][:2])]
+        if min(removed) < 0:
+            return
+        for cropping in split_sides(removed[0], removed[1]):
+            yield Reading({"cropping": cropping})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         height, width, channels = self.single_input(input_shapes, rank=3)

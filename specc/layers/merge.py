@@ -9,7 +9,7 @@ squeeze-and-excitation block.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.errors import LayerError
@@ -20,6 +20,7 @@ from specc.spec.types import Shape, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 class BaseMerge(Layer):
@@ -168,6 +169,20 @@ class Concatenate(BaseMerge):
                 field="axis",
             )
         return self.axis - 1 if self.axis > 0 else rank + self.axis
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """The axis whose size is the inputs' sizes added up, the others matching: the last
+        axis (Keras's default) first, then from the first axis on, as people write it (1, 2,
+        ...). Where the inputs' shapes tell several axes apart, only one fits."""
+        from specc.layers.readings import Reading
+
+        rank = len(row.output_shape)
+        if not row.input_shapes or any(len(shape) != rank for shape in row.input_shapes):
+            return
+        for axis in (rank - 1, *range(rank - 1)):
+            if sum(shape[axis] for shape in row.input_shapes) == row.output_shape[axis]:
+                yield Reading({} if axis == rank - 1 else {"axis": axis + 1})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         first, *rest = self.checked_inputs(input_shapes)

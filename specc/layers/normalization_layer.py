@@ -7,7 +7,8 @@ non-trainable weights (2*C + 1 for one axis of C), which an import carries with 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import combinations
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import model_validator
@@ -21,6 +22,7 @@ from specc.spec.types import Shape, StrictBool, StrictInt
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -44,6 +46,32 @@ class Normalization(Layer):
             raise ValueError("When setting values directly, `mean` and `variance` must have the "
                              f"same shape. Received: mean={self.mean} and variance={self.variance}")
         return self
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """0 parameters: `mean` and `variance` were given, and a summary shows neither their
+        values nor the axis (stated guesses: 0 and 1 over the last axis). Otherwise the count
+        2*S + 1 gives the size S of the kept axes: the last axis first, then any axes whose
+        sizes multiply to S (none, `axis: null`, for S = 1). `invert` is never shown."""
+        from specc.layers.readings import UNSHOWN, Reading
+
+        shape = row.input_shapes[0] if row.input_shapes else ()
+        if row.params == 0:
+            yield Reading({"mean": 0.0, "variance": 1.0},
+                          {"mean": UNSHOWN, "variance": UNSHOWN, "axis": UNSHOWN,
+                           "invert": UNSHOWN})
+            return
+        if row.params % 2 == 0:
+            return
+        size = (row.params - 1) // 2
+        axes = range(1, len(shape) + 1)
+        for count in (1, *range(2, len(shape) + 1), 0):
+            for kept in combinations(reversed(axes) if count == 1 else axes, count):
+                if elements(tuple(shape[a - 1] for a in kept)) != size:
+                    continue
+                axis: object = (None if not kept else -1 if kept == (len(shape),) else
+                                kept[0] if count == 1 else kept)
+                yield Reading({} if axis == -1 else {"axis": axis}, {"invert": UNSHOWN})
 
     def kept_axes(self, rank: int) -> tuple[int, ...]:
         """The kept axes in Keras's numbering with the batch axis (1 .. rank), sorted."""

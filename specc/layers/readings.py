@@ -22,7 +22,9 @@ __all__ = [
     "PrintedRow",
     "Reading",
     "factor_pairs",
+    "split_sides",
     "square_or_pair",
+    "transposed_window_readings",
     "window_steps",
 ]
 
@@ -56,6 +58,20 @@ class Reading:
 def square_or_pair(pair: tuple[int, int]) -> int | tuple[int, int]:
     """3 for (3, 3), as people write it; the pair otherwise."""
     return pair[0] if pair[0] == pair[1] else pair
+
+
+def split_sides(rows: int, cols: int) -> Iterator[object]:
+    """ZeroPadding2D's padding / Cropping2D's cropping that adds or removes `rows` and `cols`
+    pixels, as people write it: split evenly; an odd pixel goes after (bottom/right, as
+    keras.applications pads before a strided 'valid' convolution), then before."""
+    splits = [list(dict.fromkeys([(total // 2, total - total // 2),
+                                  (total - total // 2, total // 2)])) for total in (rows, cols)]
+    for vertical in splits[0]:
+        for horizontal in splits[1]:
+            if vertical[0] == vertical[1] and horizontal[0] == horizontal[1]:
+                yield vertical[0] if vertical == horizontal else (vertical[0], horizontal[0])
+            else:
+                yield (vertical, horizontal)
 
 
 def factor_pairs(area: int, limit: tuple[int, int]) -> list[tuple[int, int]]:
@@ -144,3 +160,69 @@ def pool_windows(length: int, out: int) -> list[int]:
     if ratio == 1:
         sizes.append(1)
     return list(dict.fromkeys(s for s in sizes if 1 <= s <= length))
+
+
+def transposed_steps(length: int, out: int, window: int) -> list[tuple[int, str, int | None]]:
+    """(stride, padding, output_padding) that take `length` to `out` in a transposed
+    convolution with `window` (Keras's `compute_conv_transpose_output_shape`): without
+    output_padding first, stride 1 first; 'same' only where it differs from 'valid'."""
+    found: list[tuple[int, str, int | None]] = []
+    for stride in range(1, max(out, 1) + 1):
+        valid = (length - 1) * stride + max(window, stride)
+        if valid == out:
+            found.append((stride, "valid", None))
+        if length * stride == out and valid != out:
+            found.append((stride, "same", None))
+    for stride in range(2, max(out, 1) + 1):
+        for padding, base in (("valid", (length - 1) * stride + window),
+                              ("same", (length - 1) * stride + window % 2)):
+            extra = out - base
+            if 0 <= extra < stride:
+                found.append((stride, padding, extra))
+    return found
+
+
+def _explicit_output_padding(window: int, stride: int, padding: str) -> int | None:
+    """The output_padding that gives the same length as none, where there is one."""
+    extra = max(window, stride) - window if padding == "valid" else stride - window % 2
+    return extra if 0 <= extra < stride else None
+
+
+def transposed_window_readings(
+    spatial_in: tuple[int, int], spatial_out: tuple[int, int], window: tuple[int, int],
+) -> Iterator[dict[str, Any]]:
+    """strides/padding/output_padding configurations of a transposed convolution that give
+    the spatial output: no output_padding first, then equal strides, smaller strides,
+    'valid' padding."""
+    rows = transposed_steps(spatial_in[0], spatial_out[0], window[0])
+    cols = transposed_steps(spatial_in[1], spatial_out[1], window[1])
+    combos = []
+    for (sh, pad_h, extra_h) in rows:
+        for (sw, pad_w, extra_w) in cols:
+            if pad_h != pad_w:
+                continue
+            extras: tuple[int | None, int | None] = (extra_h, extra_w)
+            if (extra_h is None) != (extra_w is None):
+                extras = (
+                    _explicit_output_padding(window[0], sh, pad_h) if extra_h is None else extra_h,
+                    _explicit_output_padding(window[1], sw, pad_w) if extra_w is None else extra_w,
+                )
+                if None in extras:
+                    continue
+            if extras != (None, None) and extras == (
+                _explicit_output_padding(window[0], sh, pad_h),
+                _explicit_output_padding(window[1], sw, pad_w),
+            ):
+                continue  # the very same lengths as no output_padding, which comes first
+            combos.append(((sh, sw), pad_h, extras))
+    combos.sort(key=lambda c: (c[2] != (None, None), c[0][0] != c[0][1], max(c[0]),
+                               c[1] != "valid"))
+    for strides, padding, extras in dict.fromkeys(combos):
+        config: dict[str, Any] = {}
+        if strides != (1, 1):
+            config["strides"] = square_or_pair(strides)
+        if padding != "valid":
+            config["padding"] = padding
+        if extras != (None, None):
+            config["output_padding"] = square_or_pair(extras)  # type: ignore[arg-type]
+        yield config

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from specc.errors import LayerError
@@ -13,6 +13,7 @@ from specc.spec.types import FiniteFloat, Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 # A scalar, or one value per channel (Keras broadcasts a list over the last axis).
 ScalarOrChannels = FiniteFloat | tuple[FiniteFloat, ...]
@@ -35,6 +36,14 @@ class Rescaling(Layer):
     offset: ScalarOrChannels = 0.0
 
     keras_positional: ClassVar[tuple[str, ...]] = ("scale",)
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """A summary shows neither the scale nor the offset (no weights, the same shape):
+        the usual image rescaling, 1/255 with offset 0, is a stated guess."""
+        from specc.layers.readings import UNSHOWN, Reading
+
+        yield Reading({"scale": 1.0 / 255}, {"scale": UNSHOWN, "offset": UNSHOWN})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         shape = self.single_input(input_shapes)

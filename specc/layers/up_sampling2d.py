@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from specc.layers.base import Layer, LayerExample, elements
@@ -13,6 +13,7 @@ from specc.spec.types import IntPair, Shape
 
 if TYPE_CHECKING:
     from specc.graph import LayerInfo
+    from specc.layers.readings import PrintedRow, Reading
 
 
 @register_layer
@@ -20,6 +21,22 @@ class UpSampling2D(Layer):
     type: Literal["UpSampling2D"]
     size: IntPair = (2, 2)
     interpolation: Literal["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5"] = "nearest"
+
+    @classmethod
+    def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
+        """The size from the ratio of the spatial sizes; the interpolation is not shown, so
+        Keras's default, 'nearest'."""
+        from specc.layers.readings import UNSHOWN, Reading, divides, square_or_pair
+
+        if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
+            return
+        factors = [divides(out, size) for out, size in zip(row.output_shape[:2],
+                                                           row.input_shapes[0][:2])]
+        if None in factors:
+            return
+        size = square_or_pair((factors[0], factors[1]))  # type: ignore[arg-type]
+        config = {} if size == 2 else {"size": size}
+        yield Reading(config, {"interpolation": UNSHOWN})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         height, width, channels = self.single_input(input_shapes, rank=3)

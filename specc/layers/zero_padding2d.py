@@ -51,23 +51,15 @@ class ZeroPadding2D(Layer):
     def summary_readings(cls, row: PrintedRow) -> Iterator[Reading]:
         """The size difference split evenly; an odd pixel goes after (bottom/right), as
         keras.applications pads before a strided 'valid' convolution."""
-        from specc.layers.readings import Reading
+        from specc.layers.readings import Reading, split_sides
 
         if len(row.input_shapes[0]) != 3 or len(row.output_shape) != 3:
             return
         extra = [out - size for out, size in zip(row.output_shape[:2], row.input_shapes[0][:2])]
         if min(extra) < 0:
             return
-        # Even: the same on both sides; odd: the extra pixel after, then before.
-        splits = [list(dict.fromkeys([(total // 2, total - total // 2),
-                                      (total - total // 2, total // 2)])) for total in extra]
-        for rows in splits[0]:
-            for cols in splits[1]:
-                if rows[0] == rows[1] and cols[0] == cols[1]:
-                    padding: object = rows[0] if rows == cols else (rows[0], cols[0])
-                else:
-                    padding = (rows, cols)
-                yield Reading({"padding": padding})
+        for padding in split_sides(extra[0], extra[1]):
+            yield Reading({"padding": padding})
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         height, width, channels = self.single_input(input_shapes, rank=3)

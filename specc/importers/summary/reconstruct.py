@@ -91,7 +91,10 @@ def _type_candidates(file: str, row: PrintedLayer) -> list[str]:
     candidates = [t for t in known if t.startswith(row.type_name)]
     by_name = [t for t in candidates if row.name.startswith(snake_case(t))]
     if by_name:  # Keras names layers after their class: max_pooling2d_1
-        return by_name
+        # The longest class name the layer's name starts with: conv2d_transpose_1 is a
+        # Conv2DTranspose, though it starts with conv2d too.
+        longest = max(len(snake_case(t)) for t in by_name)
+        return [t for t in by_name if len(snake_case(t)) == longest]
     if not candidates:
         nearest = nearest_layer_type(row.type_name)
         hint = f"; the nearest known type is {nearest}" if nearest else ""
