@@ -224,3 +224,25 @@ def test_train_starts_from_the_weights_file_with_frozen_layers_frozen(tmp_path: 
     assert not model.stem.weight.requires_grad and model.classifier.weight.requires_grad
     model.train()
     assert not model.frozen_bn.training and model.stem_bn.training
+
+
+def test_required_arguments_are_read_per_layer_not_from_the_first_model_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AveragePooling2D has no default pool_size: a pool of 3 imported first must not become
+    the 'default' that a later model's pool of 2 is compared with (DenseNet121 after
+    InceptionV3 in one process failed so)."""
+    (tmp_path / "pool_models.py").write_text(
+        "import keras\nfrom keras import layers\n\n\n"
+        "def pooled(pool):\n"
+        "    inputs = keras.Input((12, 12, 2))\n"
+        "    x = layers.AveragePooling2D(pool, strides=pool, name='pool')(inputs)\n"
+        "    return keras.Model(inputs, layers.Flatten(name='flat')(x))\n\n\n"
+        "def pool3():\n    return pooled(3)\n\n\n"
+        "def pool2():\n    return pooled(2)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for pool in (3, 2):
+        code, spec_path, _ = _import(tmp_path, f"pool_models:pool{pool}")
+        assert code == 0
+        (layer, _) = load_spec(spec_path).spec.layers
+        assert layer.windows()[0] == (pool, pool)
