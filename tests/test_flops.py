@@ -46,6 +46,19 @@ HAND_FLOPS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], int]] = [
     ("Dense", {"units": 10, "activation": "softmax"}, [(8,)], 10 * (2 * 8 + 1 + 3)),
     ("BatchNormalization", {}, [(4, 4, 96)], 2 * 4 * 4 * 96),
     ("BatchNormalization", {"center": False}, [(10,)], 2 * 10),
+    # center/scale off and frozen alike: (x - mean) * inv_std * gamma + beta folds into one
+    # multiply-add per element at inference
+    ("BatchNormalization", {"scale": False}, [(5, 5, 8)], 2 * 5 * 5 * 8),
+    ("BatchNormalization", {"trainable": False}, [(5, 5, 8)], 2 * 5 * 5 * 8),
+    # Normalization: (x - mean) / sqrt(variance), a subtraction and a division per element,
+    # whatever axes the statistics span and whether they are given or adapted
+    ("Normalization", {}, [(224, 224, 3)], 2 * 224 * 224 * 3),
+    ("Normalization", {"axis": [1, 2]}, [(4, 5, 3)], 2 * 4 * 5 * 3),
+    ("Normalization", {"axis": None}, [(4, 5, 3)], 2 * 4 * 5 * 3),
+    ("Normalization", {"mean": [0.5, 0.4, 0.3], "variance": [0.1, 0.2, 0.3]}, [(8, 8, 3)], 2 * 8 * 8 * 3),
+    # Rescaling: x * scale + offset, one multiply-add per element (Keras adds even a zero offset)
+    ("Rescaling", {"scale": 1 / 255}, [(32, 32, 3)], 2 * 32 * 32 * 3),
+    ("Rescaling", {"scale": [1.0, 2.0, 3.0], "offset": -1.0}, [(32, 32, 3)], 2 * 32 * 32 * 3),
     ("LayerNormalization", {}, [(64,)], 5 * 64),
     ("LayerNormalization", {"scale": False}, [(3, 3, 8)], 5 * 3 * 3 * 8),
     ("Activation", {"activation": "softmax"}, [(10,)], 3 * 10),
@@ -53,6 +66,23 @@ HAND_FLOPS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], int]] = [
     ("Activation", {"activation": "linear"}, [(2, 3)], 0),
     ("ReLU", {"max_value": 6.0}, [(2, 2, 3)], 2 * 12),
     ("Dropout", {"rate": 0.5}, [(3072,)], 0),
+    ("Dropout", {"rate": 0.2, "noise_shape": [None, 1, 1, 1]}, [(7, 7, 80)], 0),  # identity at inference
+    # Cropping2D and nearest UpSampling2D only move elements
+    ("Cropping2D", {"cropping": [[0, 1], [0, 1]]}, [(83, 83, 96)], 0),
+    ("Cropping2D", {"cropping": 2}, [(8, 9, 3)], 0),
+    ("UpSampling2D", {}, [(7, 5, 3)], 0),
+    # bilinear: each output element weighs 4 neighbouring taps, a multiply-add each; (21, 5, 3) out
+    ("UpSampling2D", {"size": [3, 1], "interpolation": "bilinear"}, [(7, 5, 3)], 4 * 2 * 21 * 5 * 3),
+    # Conv2DTranspose: every input element times every kernel weight of every filter (a
+    # multiply-add each), then bias and activation per output element
+    ("Conv2DTranspose", {"filters": 16, "kernel_size": 3, "strides": 2, "padding": "same"}, [(8, 8, 32)],
+     2 * 8 * 8 * 32 * 3 * 3 * 16 + 16 * 16 * 16),  # out 16 x 16 x 16
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 3}, [(8, 8, 2)],
+     2 * 8 * 8 * 2 * 3 * 3 * 4 + 10 * 10 * 4),  # out (8 - 1) + 3 = 10
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 2, "strides": 3}, [(8, 8, 2)],
+     2 * 8 * 8 * 2 * 2 * 2 * 4 + 24 * 24 * 4),  # out (8 - 1) * 3 + max(2, 3) = 24
+    ("Conv2DTranspose", {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 0,
+                         "use_bias": False}, [(8, 8, 2)], 2 * 8 * 8 * 2 * 3 * 3 * 4),
     ("Flatten", {}, [(4, 4, 1024)], 0),
     ("Reshape", {"target_shape": [4, -1]}, [(2, 2, 6)], 0),
     ("Reshape", {"target_shape": [2, 3, 4]}, [(24,)], 0),
@@ -67,6 +97,18 @@ HAND_FLOPS: list[tuple[str, dict[str, Any], list[tuple[int, ...]], int]] = [
     ("Add", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 8)], 4 * 4 * 8),
     ("Add", {"inputs": ["a", "b", "c"]}, [(2, 5), (2, 5), (2, 5)], 2 * 2 * 5),
     ("Concatenate", {"inputs": ["a", "b"]}, [(4, 4, 8), (4, 4, 3)], 0),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": 1}, [(4, 5, 8), (2, 5, 8)], 0),
+    ("Concatenate", {"inputs": ["a", "b"], "axis": -2}, [(4, 5, 8), (4, 1, 8)], 0),
+    # broadcasting merges: one operation per output element and extra input
+    ("Add", {"inputs": ["a", "b"]}, [(7, 7, 16), (1, 1, 16)], 7 * 7 * 16),
+    ("Add", {"inputs": ["a", "b", "c"]}, [(7, 1, 16), (1, 5, 1), (16,)], 2 * 7 * 5 * 16),  # out (7, 5, 16)
+    ("Subtract", {"inputs": ["a", "b"]}, [(3, 4), (3, 4)], 3 * 4),
+    ("Multiply", {"inputs": ["a", "b"]}, [(14, 14, 96), (1, 1, 96)], 14 * 14 * 96),
+    ("Multiply", {"inputs": ["a", "b"]}, [(5,), (3, 1)], 3 * 5),  # out (3, 5)
+    # Average: one add for the second input, then one division, per output element
+    ("Average", {"inputs": ["a", "b"]}, [(2, 2, 3), (2, 2, 3)], (1 + 1) * 2 * 2 * 3),
+    ("Maximum", {"inputs": ["a", "b"]}, [(2, 2, 3), (2, 1, 3)], 2 * 2 * 3),  # one comparison each
+    ("Minimum", {"inputs": ["a", "b"]}, [(4,), (1,)], 4),
 ]
 
 
