@@ -47,6 +47,8 @@ DECAY_TORCH = ("tests/test_train_recipe.py", "-k", "decay and torch")
 DECAY_KERAS = ("tests/test_train_recipe.py", "-k", "decay and keras")
 AUGMENT_TORCH = ("tests/test_train_recipe.py", "-k", "(crops or flips or unchanged) and torch")
 AUGMENT_KERAS = ("tests/test_train_recipe.py", "-k", "(crops or flips or unchanged) and keras")
+# The epoch plan is shared by both engines: its mutants run against both engines' tests.
+AUGMENT_BOTH = ("tests/test_train_recipe.py", "-k", "crops or flips or unchanged")
 NORMALISE_TORCH = ("tests/test_train_recipe.py", "-k", "statistics or (normalised and torch)")
 NORMALISE_KERAS = ("tests/test_train_recipe.py", "-k", "statistics or (normalised and keras)")
 RESUME_TORCH = ("tests/test_train_resume.py", "-k", "torch")
@@ -158,15 +160,15 @@ MUTANTS: tuple[Mutant, ...] = (
     # --- augmentation and normalisation ---------------------------------------------------
     Mutant("plan-crop-never-last-offset", PLAN_PY,
            "dy = rng.integers(0, 2 * padding + 1, (count, 1))",
-           "dy = rng.integers(0, 2 * padding, (count, 1))", AUGMENT_TORCH),
+           "dy = rng.integers(0, 2 * padding, (count, 1))", AUGMENT_BOTH),
     Mutant("plan-flip-ignores-recipe", PLAN_PY,
-           "cols = np.where(flips & flip,", "cols = np.where(flips,", AUGMENT_TORCH),
+           "cols = np.where(flips & flip,", "cols = np.where(flips,", AUGMENT_BOTH),
     Mutant("plan-columns-shifted-by-row-offset", PLAN_PY,
            "width - 1 - col_range, col_range) + dx", "width - 1 - col_range, col_range) + dy",
-           AUGMENT_KERAS),
+           AUGMENT_BOTH),
     Mutant("plan-same-every-epoch", PLAN_PY,
            "rng = np.random.default_rng(seed * 1_000_003 + epoch)",
-           "rng = np.random.default_rng(seed)", AUGMENT_KERAS),
+           "rng = np.random.default_rng(seed)", AUGMENT_BOTH),
     Mutant("keras-labels-not-shuffled-with-images", KERAS_PY,
            "tf.constant(ctx.data.y_train[index]),",
            "tf.constant(ctx.data.y_train[start:start + self.batch_size]),", LOSS_KERAS),
