@@ -91,3 +91,26 @@ def test_a_cpu_runs_mfu_is_three_times_flops_times_throughput_over_the_measured_
         assert row["mfu"] == pytest.approx(expected)
         assert row["mfu"] == pytest.approx(
             3 * recipe["spec"]["flops_per_example"] * row["images_per_s"] / 3.0e10)
+
+
+def test_a_peak_below_the_reached_throughput_is_forgotten_and_no_mfu_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_cache: Path,
+) -> None:
+    """A peak measured while the machine was loaded can be below what training reaches: an
+    MFU over 100% is never reported, and the next run measures again."""
+    from train_support import TINY_SPEC, write_image_folder
+
+    from specc.cli import main
+
+    monkeypatch.setenv("SPECC_DATA", str(tmp_path / "data-cache"))
+    (tmp_path / "data-cache").mkdir()
+    monkeypatch.setattr(cpu_peak, "measure_matmul_flops", lambda precision: 1.0)  # absurdly low
+    images = write_image_folder(tmp_path / "shapes", train=96, test=32)
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    assert main(["train", str(spec), "--data", str(images), "--out", str(tmp_path / "runs"),
+                 "--epochs", "1", "--device", "cpu", "--precision", "fp32"]) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    (row,) = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert row["mfu"] is None
+    assert cpu_peak.machine_key("fp32") not in json.loads(private_cache.read_text())

@@ -240,6 +240,7 @@ class EpochLoop(ABC, Generic[Plan]):
     ctx: EngineContext
     schedule: Schedule
     peak: float | None
+    peak_source: str
     batch_size: int
     steps_per_epoch: int
     epoch: int  # completed epochs
@@ -362,6 +363,21 @@ class EpochLoop(ABC, Generic[Plan]):
         else:
             self.ctx.progress.update(self.step_in_epoch, self.batch_size)
 
+    def _utilisation(self, images_per_s: float) -> float | None:
+        """MFU of an epoch. Above 100% the peak is wrong: a CPU peak measured while other work
+        loaded the machine. Then it is forgotten (the next run measures again) and this run
+        reports none."""
+        value = mfu(self.ctx.flops_per_example, images_per_s, self.peak)
+        if value is not None and value > 1.0 and self.peak_source.startswith("measured"):
+            from specc.train.cpu_peak import forget_cpu_peak
+
+            forget_cpu_peak(self.precision)
+            self.peak = None
+            self.peak_source = ("the measured CPU peak was below the reached throughput "
+                                "(measured under load?); measured again on the next run")
+            return None
+        return value
+
     def _end_epoch(self, first_step: int, started: float) -> EvalResult:
         train_loss, train_accuracy = self.host_check()  # also waits for the device
         train_time = time.perf_counter() - started
@@ -376,7 +392,7 @@ class EpochLoop(ABC, Generic[Plan]):
             "lr": self.schedule.lr(max(self.global_step - 1, 0)),
             "images_per_s": images_per_s, "epoch_time_s": train_time,
             "eval_time_s": time.perf_counter() - eval_started,
-            "mfu": mfu(self.ctx.flops_per_example, images_per_s, self.peak),
+            "mfu": self._utilisation(images_per_s),
         }
         self.epoch += 1
         self.last_row = row

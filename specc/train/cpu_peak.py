@@ -76,6 +76,13 @@ def cpu_peak_flops(precision: Precision) -> float:
     return peak
 
 
+def forget_cpu_peak(precision: Precision) -> None:
+    """Drop this machine's cached peak for `precision` (it proved too low)."""
+    cached = _read_cache()
+    if cached.pop(machine_key(precision), None) is not None:
+        _write_cache(cached)
+
+
 def _read_cache() -> dict:
     try:
         data = json.loads(cache_file().read_text())
