@@ -161,11 +161,11 @@ def device_peak_flops(device_type: str, device_name: str, precision: Precision,
         return override_tflops * 1e12, "--peak-tflops"
     if device_type == "cpu":
         try:
-            from specc.train.cpu_peak import MATMUL_SIZE, cpu_peak_flops
+            from specc.train.cpu_peak import cpu_peak_flops
         except ImportError:  # the Keras engine without PyTorch installed
             return None, "unknown (the CPU peak is measured with PyTorch, not installed)"
-        return cpu_peak_flops(precision), (f"measured: best {MATMUL_SIZE}x{MATMUL_SIZE} "
-                                           f"{precision} matmul on this CPU (cached)")
+        return cpu_peak_flops(precision), (f"measured: the best {precision} square matmul on "
+                                           "this CPU (cached)")
     peak = peak_flops(device_name, precision, None)
     return peak, "the GPU table (dense data-sheet peak)" if peak is not None else \
         f"unknown for {device_name!r}: pass --peak-tflops"

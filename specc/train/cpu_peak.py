@@ -1,8 +1,8 @@
 """A CPU's peak FLOP/s for the FLOPs-utilisation figure, measured once per machine and cached.
 
 A CPU has no data-sheet figure that the kernels reach, so specc measures what they do reach:
-the best of a few timed square matrix products in the run's precision, on the threads the
-training uses. The result is cached in `~/.cache/specc/cpu_peak.json` (or under
+the best of a few timed square matrix products (up to 2048 x 2048) in the run's precision, on
+the threads the training uses. The result is cached in `~/.cache/specc/cpu_peak.json` (or under
 `$XDG_CACHE_HOME`), keyed by processor, thread count, PyTorch version and precision, so the
 few seconds are spent once per machine.
 """
@@ -46,14 +46,24 @@ def machine_key(precision: Precision) -> str:
 
 def measure_matmul_flops(precision: Precision, size: int = MATMUL_SIZE,
                          seconds: float = MEASURE_SECONDS) -> float:
-    """FLOP/s of the fastest of repeated (size x size) @ (size x size) products."""
+    """FLOP/s of the fastest of repeated square matrix products, `size` x `size` at most.
+
+    The size grows from 256 while one product takes under a tenth of `seconds`: a CPU that
+    only emulates bf16 computes it some hundred times slower than fp32, and one 2048 product
+    would then take minutes."""
     import torch
 
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator).to(dtype)
-    b = torch.randn(size, size, generator=generator).to(dtype)
-    torch.mm(a, b)  # warm-up: thread pool, kernel selection
+    n = min(256, size)
+    while True:
+        a = torch.randn(n, n, generator=generator).to(dtype)
+        b = torch.randn(n, n, generator=generator).to(dtype)
+        started = time.perf_counter()
+        torch.mm(a, b)  # also the warm-up: thread pool, kernel selection
+        if n >= size or time.perf_counter() - started > seconds / 10:
+            break
+        n *= 2
     best = float("inf")
     deadline = time.perf_counter() + seconds
     while True:
@@ -62,7 +72,7 @@ def measure_matmul_flops(precision: Precision, size: int = MATMUL_SIZE,
         best = min(best, time.perf_counter() - started)
         if time.perf_counter() > deadline:
             break
-    return 2.0 * size**3 / best
+    return 2.0 * n**3 / best
 
 
 def cpu_peak_flops(precision: Precision) -> float:
