@@ -23,14 +23,7 @@ from specc.errors import SpeccError
 from specc.train import data as data_module
 from specc.train.data import load_dataset
 
-
-@pytest.fixture(autouse=True)
-def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    monkeypatch.setenv("SPECC_DATA", str(cache))
-    monkeypatch.setenv("SPECC_CIFAR10_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz")
-    return cache
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def _sorted_pairs(images: np.ndarray, labels: np.ndarray) -> list[tuple[int, bytes]]:

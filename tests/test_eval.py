@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from train_support import CLASSES, TINY_SPEC, write_image_folder
+from train_support import CLASSES, TINY_SPEC, train_tiny_runs
 
 from specc.cli import main
 
@@ -20,16 +20,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (root / "cache").mkdir()
     patch = pytest.MonkeyPatch()
     patch.setenv("SPECC_DATA", str(root / "cache"))
-    spec = root / "tiny.yaml"
-    spec.write_text(TINY_SPEC)
-    data = write_image_folder(root / "shapes", train=192, test=64)
-    runs = {}
-    for backend in ("torch", "keras"):
-        out = root / backend
-        assert main(["train", str(spec), "--backend", backend, "--data", str(data),
-                     "--out", str(out), "--epochs", "2"]) == 0
-        (runs[backend],) = list(out.iterdir())
-    yield {"spec": spec, "data": data, **runs}
+    yield train_tiny_runs(root, train=192, test=64)
     patch.undo()
 
 

@@ -30,24 +30,12 @@ from specc.train.device import (
 )
 from specc.train.epoch_plan import draw_epoch_plan
 
+pytestmark = pytest.mark.usefixtures("isolated_cache")
+
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_image_folder(tmp_path_factory.mktemp("data") / "shapes", train=128, test=64)
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "cache").mkdir()
-    monkeypatch.setenv("SPECC_DATA", str(tmp_path / "cache"))
-    monkeypatch.setenv("SPECC_CIFAR10_URL", "http://127.0.0.1:9/none.tar.gz")  # never download
-
-
-@pytest.fixture
-def tiny_spec(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(TINY_SPEC)
-    return path
 
 
 @pytest.fixture(scope="module")

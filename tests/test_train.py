@@ -19,24 +19,12 @@ from specc.train.engine_torch import memory_format_of
 FOLDER_FILES = {"spec.yaml", "recipe.json", "environment.json", "metrics.jsonl", "metrics.csv",
                 "learning_curve.png", "result.json", "checkpoints", "build"}
 
+pytestmark = pytest.mark.usefixtures("isolated_cache")
+
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_image_folder(tmp_path_factory.mktemp("data") / "shapes", train=256, test=96)
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "cache").mkdir()
-    monkeypatch.setenv("SPECC_DATA", str(tmp_path / "cache"))
-    monkeypatch.setenv("SPECC_CIFAR10_URL", "http://127.0.0.1:9/none.tar.gz")  # never download
-
-
-@pytest.fixture
-def tiny_spec(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(TINY_SPEC)
-    return path
 
 
 def only_run(out: Path) -> Path:

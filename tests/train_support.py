@@ -95,3 +95,21 @@ def write_official_archive(archive: Path, per_batch: int = 12) -> Path:
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
     return archive
+
+
+def train_tiny_runs(root: Path, train: int, test: int) -> dict[str, Path]:
+    """TINY_SPEC trained for 2 epochs by each backend on a generated image folder under `root`:
+    {"spec", "data", "torch", "keras"} (the last two are run folders). The caller isolates
+    $SPECC_DATA."""
+    from specc.cli import main
+
+    spec = root / "tiny.yaml"
+    spec.write_text(TINY_SPEC)
+    data = write_image_folder(root / "shapes", train=train, test=test)
+    runs = {}
+    for backend in ("torch", "keras"):
+        out = root / backend
+        assert main(["train", str(spec), "--backend", backend, "--data", str(data),
+                     "--out", str(out), "--epochs", "2"]) == 0
+        (runs[backend],) = list(out.iterdir())
+    return {"spec": spec, "data": data, **runs}
