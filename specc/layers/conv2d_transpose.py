@@ -72,12 +72,9 @@ class Conv2DTranspose(BaseConv):
     def summary_kernel_areas(
         cls, channels: int, out_channels: int, params: int
     ) -> Iterator[tuple[dict[str, Any], bool, int]]:
-        from specc.layers.readings import divides
+        from specc.layers.readings import full_kernel_areas
 
-        for use_bias in (True, False):
-            area = divides(params - out_channels * use_bias, channels * out_channels)
-            if area:
-                yield {"filters": out_channels}, use_bias, area
+        return full_kernel_areas(channels, out_channels, params)
 
     def output_paddings(self) -> tuple[int | None, int | None]:
         if self.output_padding is None:

@@ -149,6 +149,17 @@ def divides(numerator: int, denominator: int) -> int | None:
     return numerator // denominator
 
 
+def full_kernel_areas(
+    channels: int, out_channels: int, params: int
+) -> Iterator[tuple[dict[str, Any], bool, int]]:
+    """(filters, use_bias, kernel height * width) of a kernel that joins every input channel to
+    every filter (Conv2D, Conv2DTranspose) and holds `params`, with a bias first."""
+    for use_bias in (True, False):
+        area = divides(params - out_channels * use_bias, channels * out_channels)
+        if area:
+            yield {"filters": out_channels}, use_bias, area
+
+
 def pool_windows(length: int, out: int) -> list[int]:
     """Window sizes to try for a pooling from `length` to `out`: the exact ratio, the common
     sizes, the whole input (to 1), then others up to about twice the ratio (a window much
