@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU path's first contact, in under 5 minutes on one H100: a short seed run eagerly and
+# The GPU path's first contact, sized for under 5 minutes on one H100 (not yet run on one): a short seed run eagerly and
 # with --compile, a Ctrl-C in the middle of an epoch and --resume, then `specc eval`; prints
 # images/s and MFU of each run.
 #
