@@ -15,7 +15,7 @@ device=${SMOKE_DEVICE:-cuda}
 spec=${SMOKE_SPEC:-specs/alexnet.yaml}
 limit=${SMOKE_LIMIT:-20480}
 out=${SMOKE_OUT:-$(mktemp -d -t specc-gpu-smoke-XXXXXX)}
-specc=(python -m specc)
+specc=(python3 -m specc)
 [ -x .venv/bin/python ] && specc=(.venv/bin/python -m specc)
 common=(--data "$data" --device "$device" --limit-train "$limit" --limit-test 2000)
 

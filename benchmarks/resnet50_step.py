@@ -4,6 +4,8 @@ ResNet50 v1: biased convolutions, the stride on each block's first 1x1 convoluti
 1.001e-5), side by side in one process, interleaved, median of the rounds.
 
     python benchmarks/resnet50_step.py --batch-size 8 --steps 3 --rounds 5
+    python benchmarks/resnet50_step.py --skip-import --spec resnet50.yaml --device cuda \
+        --batch-size 128 --steps 20   # on a GPU, bf16 autocast; Keras is not needed there
 
 Also times importing and validating ResNet50 and validating an imported EfficientNetB7.
 """
@@ -86,14 +88,14 @@ def import_figures(folder: Path) -> None:
           f"{statistics.median(validations):.2f} s of 5")
 
 
-def training_step(batch_size: int, steps: int, rounds: int, folder: Path) -> None:
+def training_step(batch_size: int, steps: int, rounds: int, spec: Path, device: str,
+                  folder: Path) -> None:
     import torch
     import torch.nn.functional as F
 
     from specc.backends.gate import build_checked
     from specc.spec.load import load_spec
 
-    spec = folder / "resnet50.yaml"
     if not spec.exists():
         subprocess.run([sys.executable, "-m", "specc", "import", "keras",
                         "keras.applications:ResNet50", "-o", str(spec)], check=True)
@@ -103,10 +105,17 @@ def training_step(batch_size: int, steps: int, rounds: int, folder: Path) -> Non
     hand = hand_written_resnet50()
     counts = [sum(p.numel() for p in model.parameters()) for model in (generated, hand)]
     assert counts[0] == counts[1], counts
-    x = torch.randn(batch_size, 3, 224, 224).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 1000, (batch_size,))
+    x = torch.randn(batch_size, 3, 224, 224, device=device)
+    x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 1000, (batch_size,), device=device)
     for model in (generated, hand):
-        model.to(memory_format=torch.channels_last)
+        model.to(device=device, memory_format=torch.channels_last)
+    on_gpu = device == "cuda"
+    precision = torch.bfloat16 if on_gpu else torch.float32
+
+    def sync() -> None:
+        if on_gpu:
+            torch.cuda.synchronize()
 
     def images_per_s(model: torch.nn.Module) -> float:
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, fused=True)
@@ -114,11 +123,14 @@ def training_step(batch_size: int, steps: int, rounds: int, folder: Path) -> Non
         started = 0.0
         for step in range(steps + 1):  # step 0 warms up
             if step == 1:
+                sync()
                 started = time.perf_counter()
-            loss = F.cross_entropy(model(x), y)
+            with torch.autocast(device, dtype=precision, enabled=on_gpu):
+                loss = F.cross_entropy(model(x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+        sync()
         return steps * batch_size / (time.perf_counter() - started)
 
     rates: dict[str, list[float]] = {"generated": [], "hand-written": []}
@@ -127,7 +139,9 @@ def training_step(batch_size: int, steps: int, rounds: int, folder: Path) -> Non
             rates[name].append(images_per_s(model))
             print(f"round {round_index + 1}: {name}: {rates[name][-1]:.2f} img/s", flush=True)
     medians = {name: statistics.median(values) for name, values in rates.items()}
-    print(f"\nResNet50 training step, CPU, {torch.get_num_threads()} threads, fp32, batch "
+    where = (torch.cuda.get_device_name() + ", bf16 autocast" if on_gpu
+             else f"CPU, {torch.get_num_threads()} threads, fp32")
+    print(f"\nResNet50 training step, {where}, batch "
           f"{batch_size}, channels_last, {steps} timed steps x {rounds} rounds (median):")
     for name, rate in medians.items():
         print(f"  {name}: {rate:.2f} images/s")
@@ -141,12 +155,15 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--spec", type=Path, help="an imported ResNet50 spec (else imported here)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="specc-resnet50-") as name:
         folder = Path(name)
         if not args.skip_import:
             import_figures(folder)
-        training_step(args.batch_size, args.steps, args.rounds, folder)
+        spec = args.spec or folder / "resnet50.yaml"
+        training_step(args.batch_size, args.steps, args.rounds, spec, args.device, folder)
     return 0
 
 
