@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GPU path's first contact, sized for under 5 minutes on one H100 (not yet run on one): a short seed run eagerly and
-# with --compile, a Ctrl-C in the middle of an epoch and --resume, then `specc eval`; prints
+# The GPU path's first contact (139 s on one H200, 2026-11-26; README, Figures): a short seed run
+# eagerly and with --compile, a Ctrl-C in the middle of an epoch and --resume, then `specc eval`; prints
 # images/s and MFU of each run.
 #
 #   benchmarks/gpu_smoke.sh [DATA]           # DATA: as for `specc train --data`
