@@ -5,7 +5,9 @@ PyTorch port through the gate, load the imported weights and compare with the or
 shape; MobileNetV3 at 224x224), give it random biases and BatchNorm statistics (so the
 comparison covers every array), import it, check every per-layer figure and total with
 specc's inference, build and gate the PyTorch model, load the weights and compare both
-models' outputs on one seeded batch in float32, inference mode.
+models on one seeded batch in float32, inference mode, at two points: the output and the
+last layer's input. The second matters because a classifier's softmax can saturate to the
+same one-hot vector in both frameworks, hiding any difference before it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +66,6 @@ def run_zoo_model(name: str, out_dir: Path | None = None, seed: int = 0) -> ZooR
 
     quiet_tensorflow()
     import keras
-    import torch
 
     from specc.backends.gate import build_checked
     from specc.backends.parity import randomise_keras_weights
@@ -91,13 +93,43 @@ def run_zoo_model(name: str, out_dir: Path | None = None, seed: int = 0) -> ZooR
 
     shape = tuple(loaded.spec.input.shape)
     batch = np.random.default_rng(seed).uniform(0.0, 255.0, (1, *shape)).astype(np.float32)
-    expected = np.asarray(original(batch, training=False), dtype=np.float64)
-    with torch.no_grad():
-        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
-    difference = float(np.max(np.abs(actual.astype(np.float64) - expected)))
-    max_rel = difference / max(float(np.max(np.abs(expected))), 1e-6)
+    last_layer = loaded.spec.layers[-1].name
+    expected = _keras_output_and_last_input(original, batch)
+    actual = _torch_output_and_last_input(ported, last_layer, batch)
+    max_rel = max(_relative_difference(a, e) for a, e in zip(actual, expected, strict=True))
     return ZooResult(name, len(loaded.spec.layers), loaded.info.total_params, met, import_s,
                      build_s, max_rel)
+
+
+def _keras_output_and_last_input(model: Any, batch: np.ndarray) -> tuple[np.ndarray, ...]:
+    import keras
+
+    both = keras.Model(model.inputs, [model.outputs[0], model.layers[-1].input])
+    return tuple(np.asarray(x, dtype=np.float64) for x in both(batch, training=False))
+
+
+def _torch_output_and_last_input(model: Any, last_layer: str,
+                                 batch: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The output, and what the module of the spec's last layer receives (channels last)."""
+    import torch
+
+    captured: list[torch.Tensor] = []
+    module = dict(model.named_modules())[last_layer]
+    hook = module.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
+    try:
+        with torch.no_grad():
+            output = model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy()))
+    finally:
+        hook.remove()
+    (last_input,) = captured
+    if last_input.dim() == 4:
+        last_input = last_input.permute(0, 2, 3, 1)
+    return tuple(x.double().numpy() for x in (output, last_input))
+
+
+def _relative_difference(actual: np.ndarray, expected: np.ndarray) -> float:
+    difference = float(np.max(np.abs(actual - expected)))
+    return difference / max(float(np.max(np.abs(expected))), 1e-6)
 
 
 def table(results: list[ZooResult]) -> str:

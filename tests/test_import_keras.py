@@ -100,6 +100,77 @@ def test_a_keras_file_imports_with_its_weights(suffix: str, tmp_path: Path) -> N
     assert load_spec(spec_path).spec.input.name == "pixels"
 
 
+def _nested_model():  # a functional model holding a Sequential one, as transfer learning writes it
+    import keras
+    from keras import layers
+
+    backbone = keras.Sequential([layers.Input((8, 8, 3)), layers.Conv2D(4, 3, name="bb_conv"),
+                                 layers.BatchNormalization(name="bb_bn")], name="backbone")
+    backbone.trainable = False
+    inputs = keras.Input((8, 8, 3), name="pixels")
+    x = backbone(inputs)
+    gate = layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")(x)
+    x = layers.Multiply(name="excite")([x, layers.Activation("sigmoid", name="gate")(gate)])
+    outputs = layers.Dense(3, name="head")(layers.Flatten(name="flat")(x))
+    return keras.Model(inputs, outputs, name="nested")
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_keras_file_with_a_nested_model_is_inlined_and_ported(
+    suffix: str, tmp_path: Path
+) -> None:
+    import torch
+
+    model = _nested_model()
+    _randomise_statistics(model)
+    model.save(tmp_path / f"nested{suffix}")
+    code, spec_path, weights = _import(tmp_path, str(tmp_path / f"nested{suffix}"))
+    assert code == 0
+    loaded = load_spec(spec_path)
+    names = [layer.name for layer in loaded.spec.layers]
+    assert "backbone" not in names and {"bb_conv", "bb_bn", "excite"} <= set(names)
+    assert {layer.name for layer in loaded.spec.layers if not layer.trainable} == {
+        "bb_conv", "bb_bn"}
+    from specc.expectations import check_expectations
+
+    assert all(check.met for check in check_expectations(loaded))
+    out = tmp_path / "build"
+    assert main(["build", str(spec_path), "--backend", "torch", "--weights", str(weights),
+                 "--out", str(out)]) == 0
+    ported = _load_generated(out / "nested_torch.py").build_model()
+    ported.load_state_dict(torch.load(out / "nested_torch.pt"))
+    ported.eval()
+    batch = np.random.default_rng(1).normal(size=(2, 8, 8, 3)).astype(np.float32)
+    expected = np.asarray(model(batch, training=False))
+    with torch.no_grad():
+        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
+    assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
+
+
+def _randomise_statistics(model: object) -> None:
+    """Non-trivial BatchNormalization statistics, so that a weight left behind shows."""
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        if "moving" in weight.path or "bias" in weight.path or "beta" in weight.path:
+            weight.assign(rng.uniform(0.5, 1.5, weight.shape).astype(np.float32))
+
+
+def test_an_h5_file_with_an_unknown_custom_layer_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from keras_import_models import custom_layer
+
+    custom_layer().save(tmp_path / "custom.h5")
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["import", "keras", str(tmp_path / "custom.h5"), "-o", str(out / "spec.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "custom.h5" in err and "Doubling" in err
+    assert list(out.iterdir()) == []
+
+
 def test_a_variable_input_size_needs_input_shape(tmp_path: Path, capsys) -> None:
     code, spec_path, _ = _import(tmp_path, f"{MODELS}:variable_size")
     assert code == 2

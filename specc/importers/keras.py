@@ -242,8 +242,13 @@ class _Flattener:
         import keras
 
         if isinstance(model, keras.Sequential):
-            self._walk_sequential(model)
-            return
+            # A built Sequential runs its `_functional` graph; walking the layers' own nodes
+            # instead can pick a stale one (a reloaded model's layers were called twice).
+            functional = getattr(model, "_functional", None)
+            if functional is None:
+                self._walk_sequential(model)
+                return
+            model = functional
         for depth in sorted(model._nodes_by_depth, reverse=True):  # Keras's execution order
             for node in model._nodes_by_depth[depth]:
                 self._node(node)
