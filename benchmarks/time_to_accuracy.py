@@ -24,7 +24,11 @@ images/s (training images / training time, evaluation excluded), the time to --t
 accuracy (the summed training time up to the end of the first epoch whose test accuracy
 reaches it, and the same with evaluation time added; "not reached" otherwise), the final test
 accuracy and the precision; then specc's ratios against the two baselines, a Markdown table
-for the README, and every number in --json.
+for the README, and every number in --json (rewritten after each contender, so a failure late
+in a long run keeps the earlier results; a contender that fails is reported and the others
+still run). --threads N sets OMP_NUM_THREADS, MKL_NUM_THREADS and TF_NUM_INTRAOP_THREADS in
+every contender's process; by default each framework picks its own (PyTorch: one thread per
+core; TensorFlow: one per logical CPU).
 
 Differences in recipe that remain (also printed and recorded in the JSON): see RECIPE_NOTES.
 """
@@ -128,14 +132,36 @@ def run_baseline(name: str, args: argparse.Namespace) -> dict:
 
 
 def run_contender(name: str, args: argparse.Namespace) -> dict:
+    """One contender's result; {"error": ...} if its process failed (the others still run)."""
     print(f"\n## {name}: {CONTENDERS[name]}", flush=True)
     started = time.perf_counter()
-    if name.startswith("specc-"):
-        result = run_specc(name.removeprefix("specc-"), args)
-    else:
-        result = run_baseline(name, args)
+    try:
+        if name.startswith("specc-"):
+            result = run_specc(name.removeprefix("specc-"), args)
+        else:
+            result = run_baseline(name, args)
+    except subprocess.CalledProcessError as error:
+        print(f"{name} failed (exit {error.returncode}); the other contenders still run",
+              flush=True)
+        result = {"error": f"exit {error.returncode}: {' '.join(error.cmd)}"}
     result["process_wall_s"] = time.perf_counter() - started  # start-up and setup included
     return result
+
+
+def run_all(args: argparse.Namespace) -> dict[str, dict]:
+    """The chosen contenders one after the other; the raw results so far are written to
+    --json after each, so a late failure loses nothing."""
+    results: dict[str, dict] = {}
+    for name in CONTENDERS:
+        if name in args.only:
+            results[name] = run_contender(name, args)
+            write_json(args.json, {"partial": True, "contenders": results})
+    return results
+
+
+def write_json(path: Path, content: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content, indent=2))
 
 
 def contender_main(name: str, setup: Setup, result: Path) -> None:
@@ -147,14 +173,22 @@ def contender_main(name: str, setup: Setup, result: Path) -> None:
     result.write_text(json.dumps(baseline.run(setup)))
 
 
-def summarise(result: dict, threshold: float) -> dict:
-    rows = result["rows"]
+def images_per_s(rows: list[dict], images_per_epoch: int) -> float | None:
     train_s = sum(row["epoch_time_s"] for row in rows)
+    return images_per_epoch * len(rows) / train_s if train_s else None
+
+
+def summarise(result: dict, threshold: float) -> dict:
+    """Training images/s over all epochs (the first's warm-up included, as a user waits for
+    it) and after the first; the time to `threshold`; the final and best test accuracy."""
+    rows, images = result["rows"], result["images_per_epoch"]
     milestone = time_to_accuracy(rows, "threshold", threshold)
     return {
         "precision": result["precision"], "epochs": len(rows),
-        "train_time_s": train_s, "eval_time_s": sum(row["eval_time_s"] for row in rows),
-        "images_per_s": result["images_per_epoch"] * len(rows) / train_s if train_s else None,
+        "train_time_s": sum(row["epoch_time_s"] for row in rows),
+        "eval_time_s": sum(row["eval_time_s"] for row in rows),
+        "images_per_s": images_per_s(rows, images),
+        "images_per_s_after_first_epoch": images_per_s(rows[1:], images),
         "threshold_epoch": milestone.epoch,
         "time_to_threshold_s": milestone.train_time_s,
         "time_to_threshold_with_eval_s": milestone.elapsed_s,
@@ -226,19 +260,21 @@ def settings(args: argparse.Namespace, setup: Setup) -> dict:
 
 
 def report(args: argparse.Namespace, setup: Setup, results: dict[str, dict]) -> None:
-    summaries = {name: summarise(result, args.threshold) for name, result in results.items()}
+    summaries = {name: summarise(result, args.threshold) for name, result in results.items()
+                 if "error" not in result}
     pairs = comparisons(summaries)
     table = markdown(summaries, pairs, args.threshold)
     print(f"\n## Time to {args.threshold:.2f} test accuracy: {setup.loaded.spec.name}, "
           f"{len(setup.data.y_train):,} / {len(setup.data.y_test):,} images, "
           f"{setup.recipe.epochs} epochs, batch {setup.batch_size}\n")
     print(table)
+    for name, result in results.items():
+        if "error" in result:
+            print(f"\n{name} FAILED: {result['error']}")
     print("\nRecipe differences that remain:\n" + "\n".join(f"- {n}" for n in RECIPE_NOTES))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({
+    write_json(args.json, {
         "settings": settings(args, setup), "summaries": summaries, "comparisons": pairs,
-        "contenders": results, "markdown": table, "recipe_notes": list(RECIPE_NOTES)},
-        indent=2))
+        "contenders": results, "markdown": table, "recipe_notes": list(RECIPE_NOTES)})
     print(f"\nAll numbers: {args.json}")
 
 
@@ -269,8 +305,7 @@ def main() -> None:
     print(f"{setup.loaded.spec.name}: {len(setup.data.y_train):,} training and "
           f"{len(setup.data.y_test):,} test images, {setup.recipe.epochs} epochs, batch "
           f"{setup.batch_size}, lr {setup.recipe.lr}, threshold {args.threshold}", flush=True)
-    results = {name: run_contender(name, args) for name in CONTENDERS if name in args.only}
-    report(args, setup, results)
+    report(args, setup, run_all(args))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 A `torch.utils.data.Dataset` over the decoded uint8 images whose `__getitem__` augments one
 image at a time as torchvision's `RandomCrop(32, padding=4)`, `RandomHorizontalFlip()`,
 `ToTensor()` and `Normalize(mean, std)` do (torchvision is not installed, so they are written
-out in numpy and torch), a `DataLoader(shuffle=True, num_workers=2)`, `torch.optim.SGD` with
+out in numpy and torch), a `DataLoader(shuffle=True, num_workers=2, drop_last=True)` (its
+workers start again every epoch, the default; drop_last gives specc's steps per epoch and so
+its schedule), the default collate into NCHW float32 batches, `torch.optim.SGD` with
 its default (non-fused, per-parameter) implementation, `nn.CrossEntropyLoss`, float32,
 contiguous (NCHW) memory, and a test-set evaluation after every epoch.
 
