@@ -62,26 +62,26 @@ COMPARISONS = (  # (faster candidate, baseline)
 )
 RECIPE_NOTES = (
     ("Augmentation randomness: specc's engines draw each epoch's permutation, crop offsets and "
-    "flips from (seed, epoch) with numpy; the DataLoader loop draws them per image from "
-    "torch's generator (DataLoader shuffle, torch.randint, torch.rand), tf.data from TF's "
-    "(shuffle over the whole training set, random_crop, random_flip_left_right). Same "
-    "distributions (offsets uniform over [0, 2 x padding], flips with probability 1/2, zero "
-    "padding in pixel space before normalisation), different draws."),
+     "flips from (seed, epoch) with numpy; the DataLoader loop draws them per image from "
+     "torch's generator (DataLoader shuffle, torch.randint, torch.rand), tf.data from TF's "
+     "(shuffle over the whole training set, random_crop, random_flip_left_right). Same "
+     "distributions (offsets uniform over [0, 2 x padding], flips with probability 1/2, zero "
+     "padding in pixel space before normalisation), different draws."),
     ("Weight decay in model.fit: an L2 penalty wd/2 x sum(w^2) on the kernels (each variable's "
-    "regularizer), whose gradient wd x w is what torch.optim.SGD's weight_decay and specc's "
-    "Keras engine add: the same update in exact arithmetic (Keras's own SGD(weight_decay=) is "
-    "decoupled and about 10x weaker at momentum 0.9, so it is not used). model.fit's loss "
-    "includes the penalty; accuracy does not."),
+     "regularizer), whose gradient wd x w is what torch.optim.SGD's weight_decay and specc's "
+     "Keras engine add: the same update in exact arithmetic (Keras's own SGD(weight_decay=) is "
+     "decoupled and about 10x weaker at momentum 0.9, so it is not used). model.fit's loss "
+     "includes the penalty; accuracy does not."),
     ("SGD: both Keras contenders use keras.optimizers.SGD(nesterov=True), which keeps the "
-    "learning rate inside the velocity (v = m v - lr g), torch.optim.SGD outside it "
-    "(b = m b + g; w -= lr (g + m b)). Equal at a constant rate; under the per-step schedule "
-    "past steps' momentum is weighted by their own rate in Keras, by the current one in torch."),
+     "learning rate inside the velocity (v = m v - lr g), torch.optim.SGD outside it "
+     "(b = m b + g; w -= lr (g + m b)). Equal at a constant rate; under the per-step schedule "
+     "past steps' momentum is weighted by their own rate in Keras, by the current one in torch."),
     ("Precision and layout: specc's PyTorch engine runs its default precision (bf16 autocast "
-    "where the CPU computes bf16 natively, else fp32), channels_last and fused SGD; the "
-    "baselines run float32, contiguous memory and the default (non-fused) optimizers, as a "
-    "user would. That is part of what is measured, not a recipe difference."),
+     "where the CPU computes bf16 natively, else fp32), channels_last and fused SGD; the "
+     "baselines run float32, contiguous memory and the default (non-fused) optimizers, as a "
+     "user would. That is part of what is measured, not a recipe difference."),
     ("Evaluation batch: max(batch size, 256) for all four; the last partial training batch is "
-    "dropped by all four (drop_last / drop_remainder), so all take the same steps and rates."),
+     "dropped by all four (drop_last / drop_remainder), so all take the same steps and rates."),
 )
 
 
@@ -227,7 +227,7 @@ def times(value: float | None) -> str:
 
 def markdown(summaries: dict[str, dict], pairs: list[dict], threshold: float) -> str:
     lines = [(f"| contender | precision | training images/s | time to {threshold:.2f} "
-             "(training) | time to it with evaluation | epoch | final test accuracy |"),
+              "(training) | time to it with evaluation | epoch | final test accuracy |"),
              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, s in summaries.items():
         rate = "n/a" if s["images_per_s"] is None else f"{s['images_per_s']:,.0f}"
@@ -237,7 +237,7 @@ def markdown(summaries: dict[str, dict], pairs: list[dict], threshold: float) ->
                      f"{s['threshold_epoch'] or '-'} | {s['final_test_accuracy']:.4f} |")
     if pairs:
         lines += ["", (f"| speed-up | time to {threshold:.2f} (training) | with evaluation | "
-                  "training images/s |"), "| --- | ---: | ---: | ---: |"]
+                   "training images/s |"), "| --- | ---: | ---: | ---: |"]
         for p in pairs:
             lines.append(f"| {CONTENDERS[p['contender']]} / {CONTENDERS[p['baseline']]} | "
                          f"{times(p['time_to_threshold'])} | "
