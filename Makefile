@@ -34,8 +34,9 @@ lint: $(STAMP)
 mutants: $(STAMP)
 	$(BIN)/python tests/mutants.py
 
-# The quick benchmarks; `benchmarks/fuzz.py` (100,000 examples) and
-# `benchmarks/train_cpu.py small` (CIFAR-10 on the CPU) take longer and run on their own.
+# The quick benchmarks; `benchmarks/fuzz.py` (100,000 examples),
+# `benchmarks/train_cpu.py small` (CIFAR-10 on the CPU) and `benchmarks/time_to_accuracy.py`
+# (four 10-epoch CIFAR-10 trainings) take longer and run on their own.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate_speed.py
 	$(BIN)/python benchmarks/build_speed.py
