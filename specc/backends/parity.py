@@ -69,18 +69,19 @@ class ParityResult:
         return "\n".join(lines)
 
 
-def randomise_keras_weights(keras_model: Any, seed: int) -> None:
+def randomise_keras_weights(keras_model: Any, seed: int, spread: float = 1.0) -> None:
     """Random biases, betas, gammas and statistics (BatchNormalization's moving ones,
-    Normalization's adapted ones); kernels keep Keras's initialiser."""
+    Normalization's adapted ones); kernels keep Keras's initialiser. Offsets are drawn from
+    N(0, 0.2 * spread) and scales from U(1 - spread / 2, 1 + spread / 2)."""
     rng = np.random.default_rng(seed)
     for layer in keras_model.layers:
         for variable in layer.weights:
             short = str(variable.path).rsplit("/", 1)[-1]
             shape = tuple(int(d) for d in variable.shape)
             if short in ("bias", "beta", "moving_mean", "mean"):
-                values = rng.normal(0.0, 0.2, shape)
+                values = rng.normal(0.0, 0.2 * spread, shape)
             elif short in ("gamma", "moving_variance", "variance"):
-                values = rng.uniform(0.5, 1.5, shape)
+                values = rng.uniform(1.0 - spread / 2, 1.0 + spread / 2, shape)
             else:
                 continue
             variable.assign(values.astype(np.float32))
