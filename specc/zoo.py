@@ -112,13 +112,15 @@ def run_zoo_model(name: str, out_dir: Path | None = None, seed: int = 0) -> ZooR
     ported.eval()
 
     shape = tuple(loaded.spec.input.shape)
-    batch = np.random.default_rng(seed).uniform(0.0, 255.0, (1, *shape))
+    # float32 values, so that both float64 models read exactly the same input: Keras's Input
+    # layer keeps `floatx` (float32) under a float64 policy and would round a float64 batch.
+    batch = np.random.default_rng(seed).uniform(0.0, 255.0, (1, *shape)).astype(np.float32)
     last_layer = loaded.spec.layers[-1].name
-    expected = _keras_points(original, batch.astype(np.float32))
-    nudged = _keras_points(original, (batch * (1 + SENSITIVITY_STEP)).astype(np.float32))
-    actual = _torch_points(ported, last_layer, batch.astype(np.float32))
-    expected64 = _keras_points(_float64_twin(name, original), batch)
-    actual64 = _torch_points(ported.double(), last_layer, batch)
+    expected = _keras_points(original, batch)
+    nudged = _keras_points(original, batch * np.float32(1 + SENSITIVITY_STEP))
+    actual = _torch_points(ported, last_layer, batch)
+    expected64 = _keras_points(_float64_twin(name, original), batch.astype(np.float64))
+    actual64 = _torch_points(ported.double(), last_layer, batch.astype(np.float64))
     return ZooResult(name, len(loaded.spec.layers), loaded.info.total_params, met, import_s,
                      build_s, _worst(actual, expected), _worst(actual64, expected64),
                      _worst(nudged, expected))
