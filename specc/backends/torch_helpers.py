@@ -63,8 +63,10 @@ def partial_affine(norm: nn.Module, center: bool, scale: bool) -> nn.Module:
 ''',
     "keras_constant": '''
 def keras_constant(values: float | tuple[float, ...], shape: tuple[int, ...]) -> torch.Tensor:
-    """A constant of Keras's layer, reshaped to broadcast (batch axis first, channels-last)."""
-    return torch.tensor(values, dtype=torch.float32).reshape(shape)
+    """A constant of Keras's layer, reshaped to broadcast (batch axis first, channels-last).
+    Kept in float64 and cast to the input's dtype where it is used, as Keras casts it to the
+    compute dtype: a float32 model rounds it as Keras does, a float64 one computes exactly."""
+    return torch.tensor(values, dtype=torch.float64).reshape(shape)
 
 
 def to_nchw(constant: torch.Tensor) -> torch.Tensor:
@@ -90,7 +92,7 @@ class Rescaling(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.scale + self.offset
+        return x * self.scale.to(x.dtype) + self.offset.to(x.dtype)
 ''',
     "Normalization": '''
 class Normalization(nn.Module):
@@ -121,8 +123,8 @@ class Normalization(nn.Module):
             self.variance = nn.Buffer(keras_constant(variance, size), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = to_nchw(self.mean.reshape(self.shape))
-        std = to_nchw(self.variance.reshape(self.shape)).sqrt().clamp_min(1e-7)
+        mean = to_nchw(self.mean.reshape(self.shape)).to(x.dtype)
+        std = to_nchw(self.variance.reshape(self.shape)).to(x.dtype).sqrt().clamp_min(1e-7)
         return mean + x * std if self.invert else (x - mean) / std
 ''',
     "NoiseShapeDropout": '''
