@@ -16,7 +16,6 @@ rate: a whole-run figure, since a compiled graph is reused by every later epoch.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -25,7 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tta_common import ROOT, default_data, read_run
+
 TRAIN_SPLIT = 50_000
 
 
@@ -58,9 +58,8 @@ def train_once(setup: Setup, compiled: bool, data: str, epochs: int, folder: Pat
         command.append("--compile")
     environment = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(out / "inductor-cache")}
     subprocess.run(command, check=True, capture_output=True, env=environment)
-    (run,) = [path for path in out.iterdir() if (path / "metrics.jsonl").is_file()]
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    images = (setup.limit_train // setup.batch_size) * setup.batch_size  # full batches only
+    rows, run_environment = read_run(out)
+    images = run_environment["steps_per_epoch"] * run_environment["batch_size"]
     return Measured(rows[0]["epoch_time_s"], images,
                     statistics.mean(row["images_per_s"] for row in rows[1:]))
 
@@ -87,8 +86,7 @@ def report(setup: Setup, eager: list[Measured], compiled: list[Measured]) -> str
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=os.environ.get(
-        "SPECC_DATA", str(ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz")))
+    parser.add_argument("--data", default=str(default_data()))
     parser.add_argument("--specs", nargs="+", default=["specs/cifar_small.yaml",
                                                        "specs/alexnet.yaml"])
     parser.add_argument("--precisions", nargs="+", default=["fp32"], choices=("fp32", "bf16"))

@@ -45,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tta_common import DEFAULT_SPEC, ROOT, Setup, default_data, epoch_row, prepare
+from tta_common import DEFAULT_SPEC, ROOT, Setup, default_data, epoch_row, prepare, read_run
 
 from specc.train.results import time_to_accuracy
 
@@ -111,9 +111,7 @@ def run_specc(backend: str, args: argparse.Namespace) -> dict:
         command = [sys.executable, "-m", "specc", "train", str(args.spec), "--device", "cpu",
                    "--backend", backend, "--out", out, *common_flags(args)]
         subprocess.run(command, check=True, env=child_environment(args.threads))
-        (run,) = Path(out).iterdir()
-        metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-        environment = json.loads((run / "environment.json").read_text())
+        metrics, environment = read_run(Path(out))
     rows = [epoch_row(row["epoch"], row["test_accuracy"], row["epoch_time_s"],
                       row["eval_time_s"]) for row in metrics]
     return {"precision": environment["precision"], "rows": rows,

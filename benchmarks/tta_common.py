@@ -9,6 +9,7 @@ learning-rate schedule, so that the recipe is the same and only the training loo
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,13 @@ class Setup:
         """specc's schedule, built as both engines build it."""
         return Schedule(self.recipe.schedule, self.recipe.lr,
                         self.recipe.epochs * self.steps_per_epoch, self.steps_per_epoch)
+
+
+def read_run(out: Path) -> tuple[list[dict], dict]:
+    """The one run folder `specc train --out OUT` made: metrics.jsonl rows, environment.json."""
+    (run,) = [path for path in out.iterdir() if (path / "metrics.jsonl").is_file()]
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    return metrics, json.loads((run / "environment.json").read_text())
 
 
 def recipe_for(loaded: LoadedSpec, epochs: int | None) -> TrainRecipe:

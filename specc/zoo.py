@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,10 +117,11 @@ def run_zoo_model(name: str, out_dir: Path | None = None, seed: int = 0) -> ZooR
     # layer keeps `floatx` (float32) under a float64 policy and would round a float64 batch.
     batch = np.random.default_rng(seed).uniform(0.0, 255.0, (1, *shape)).astype(np.float32)
     last_layer = loaded.spec.layers[-1].name
-    expected = _keras_points(original, batch)
-    nudged = _keras_points(original, batch * np.float32(1 + SENSITIVITY_STEP))
+    points = _keras_points(original)
+    expected = points(batch)
+    nudged = points(batch * np.float32(1 + SENSITIVITY_STEP))
     actual = _torch_points(ported, last_layer, batch)
-    expected64 = _keras_points(_float64_twin(name, original), batch.astype(np.float64))
+    expected64 = _keras_points(_float64_twin(name, original))(batch.astype(np.float64))
     actual64 = _torch_points(ported.double(), last_layer, batch.astype(np.float64))
     return ZooResult(name, len(loaded.spec.layers), loaded.info.total_params, met, import_s,
                      build_s, _worst(actual, expected), _worst(actual64, expected64),
@@ -142,39 +144,37 @@ def _float64_twin(name: str, model: Any) -> Any:
     return twin
 
 
-def _keras_points(model: Any, batch: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The output and the last layer's input."""
+def _keras_points(model: Any) -> Callable[[np.ndarray], tuple[np.ndarray, ...]]:
+    """A function of a batch: the model's output and its last layer's input."""
     import keras
 
     both = keras.Model(model.inputs, [model.outputs[0], model.layers[-1].input])
-    return tuple(np.asarray(x, dtype=np.float64) for x in both(batch, training=False))
+    return lambda batch: tuple(np.asarray(x, dtype=np.float64)
+                               for x in both(batch, training=False))
 
 
 def _torch_points(model: Any, last_layer: str, batch: np.ndarray) -> tuple[np.ndarray, ...]:
     """The output, and what the module of the spec's last layer receives (channels last)."""
     import torch
 
+    from specc.backends.parity import to_channels_last, to_torch_layout
+
     captured: list[torch.Tensor] = []
     module = dict(model.named_modules())[last_layer]
     hook = module.register_forward_pre_hook(lambda _, inputs: captured.append(inputs[0]))
     try:
         with torch.no_grad():
-            output = model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy()))
+            output = model(torch.from_numpy(to_torch_layout(batch)))
     finally:
         hook.remove()
     (last_input,) = captured
-    if last_input.dim() == 4:
-        last_input = last_input.permute(0, 2, 3, 1)
-    return tuple(x.double().numpy() for x in (output, last_input))
+    return tuple(to_channels_last(x.double().numpy()) for x in (output, last_input))
 
 
 def _worst(actual: tuple[np.ndarray, ...], expected: tuple[np.ndarray, ...]) -> float:
-    return max(_relative_difference(a, e) for a, e in zip(actual, expected, strict=True))
+    from specc.backends.parity import differences
 
-
-def _relative_difference(actual: np.ndarray, expected: np.ndarray) -> float:
-    difference = float(np.max(np.abs(actual - expected)))
-    return difference / max(float(np.max(np.abs(expected))), 1e-6)
+    return max(differences(e, a)[1] for a, e in zip(actual, expected, strict=True))
 
 
 def table(results: list[ZooResult]) -> str:

@@ -130,13 +130,19 @@ def run_parity(
 def _difference(name: str, type_: str, expected: np.ndarray, actual: np.ndarray) -> LayerParity:
     if expected.shape != actual.shape:
         return LayerParity(name, type_, float("inf"), float("inf"))
+    max_abs, max_rel = differences(expected, actual)
+    return LayerParity(name, type_, max_abs, max_rel)
+
+
+def differences(expected: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
+    """The largest absolute difference, and it relative to the largest expected magnitude."""
     expected64 = expected.astype(np.float64)
     max_abs = float(np.max(np.abs(expected64 - actual.astype(np.float64)), initial=0.0))
     scale = max(float(np.max(np.abs(expected64), initial=0.0)), _TINY)
-    return LayerParity(name, type_, max_abs, max_abs / scale)
+    return max_abs, max_abs / scale
 
 
-def _to_channels_last(array: np.ndarray) -> np.ndarray:
+def to_channels_last(array: np.ndarray) -> np.ndarray:
     return array.transpose(0, 2, 3, 1) if array.ndim == 4 else array
 
 
@@ -145,11 +151,11 @@ def _torch_final_output(torch_model: Any, batch: np.ndarray) -> np.ndarray:
 
     torch_model.eval()
     with torch.no_grad():
-        output = torch_model(torch.from_numpy(_to_torch_layout(batch)))
-    return _to_channels_last(output.numpy())
+        output = torch_model(torch.from_numpy(to_torch_layout(batch)))
+    return to_channels_last(output.numpy())
 
 
-def _to_torch_layout(batch: np.ndarray) -> np.ndarray:
+def to_torch_layout(batch: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2)) if batch.ndim == 4 else batch
 
 
@@ -169,7 +175,7 @@ def _torch_layer_outputs(
     torch_model.eval()
     try:
         with torch.no_grad():
-            torch_model(torch.from_numpy(_to_torch_layout(batch)))
+            torch_model(torch.from_numpy(to_torch_layout(batch)))
     finally:
         for handle in handles:
             handle.remove()
@@ -181,7 +187,7 @@ def _torch_layer_outputs(
             # forward applies; apply the same Keras activation here (its correctness shows in
             # every later layer and in the model's output, which are compared too).
             tensor = _apply_activation(activation, rank, tensor)
-        outputs[name] = _to_channels_last(tensor.numpy())
+        outputs[name] = to_channels_last(tensor.numpy())
     return outputs
 
 
