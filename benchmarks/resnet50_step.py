@@ -1,11 +1,12 @@
 """Training step of the PyTorch ResNet50 that `specc import keras` + `specc build` generate,
 against a hand-written, torchvision-style PyTorch ResNet50 of the same architecture (Keras's
 ResNet50 v1: biased convolutions, the stride on each block's first 1x1 convolution, BN eps
-1.001e-5), side by side in one process, interleaved, median of the rounds.
+1.001e-5), side by side in one process: one step of each model in turn, median of the
+per-pair ratios.
 
-    python benchmarks/resnet50_step.py --batch-size 8 --steps 3 --rounds 5
+    python benchmarks/resnet50_step.py --batch-size 8 --steps 40
     python benchmarks/resnet50_step.py --skip-import --spec resnet50.yaml --device cuda \
-        --batch-size 128 --steps 20   # on a GPU, bf16 autocast; Keras is not needed there
+        --batch-size 128 --steps 40   # on a GPU, bf16 autocast; Keras is not needed there
 
 Also times importing and validating ResNet50 and validating an imported EfficientNetB7.
 """
@@ -88,7 +89,7 @@ def import_figures(folder: Path) -> None:
           f"{statistics.median(validations):.2f} s of 5")
 
 
-def training_step(batch_size: int, steps: int, rounds: int, spec: Path, device: str,
+def training_step(batch_size: int, steps: int, spec: Path, device: str,
                   folder: Path) -> None:
     import torch
     import torch.nn.functional as F
@@ -117,43 +118,49 @@ def training_step(batch_size: int, steps: int, rounds: int, spec: Path, device: 
         if on_gpu:
             torch.cuda.synchronize()
 
-    def images_per_s(model: torch.nn.Module) -> float:
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, fused=True)
-        model.train()
-        started = 0.0
-        for step in range(steps + 1):  # step 0 warms up
-            if step == 1:
-                sync()
-                started = time.perf_counter()
-            with torch.autocast(device, dtype=precision, enabled=on_gpu):
-                loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+    def step_seconds(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> float:
         sync()
-        return steps * batch_size / (time.perf_counter() - started)
+        started = time.perf_counter()
+        with torch.autocast(device, dtype=precision, enabled=on_gpu):
+            loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        sync()
+        return time.perf_counter() - started
 
-    rates: dict[str, list[float]] = {"generated": [], "hand-written": []}
-    for round_index in range(rounds):
-        for name, model in (("generated", generated), ("hand-written", hand)):
-            rates[name].append(images_per_s(model))
-            print(f"round {round_index + 1}: {name}: {rates[name][-1]:.2f} img/s", flush=True)
-    medians = {name: statistics.median(values) for name, values in rates.items()}
+    contenders = {"generated": generated, "hand-written": hand}
+    optimizers = {name: torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, fused=True)
+                  for name, model in contenders.items()}
+    for model in contenders.values():
+        model.train()
+    for name, model in contenders.items():  # warm-up: allocator, oneDNN/cuDNN kernel choice
+        for _ in range(2):
+            step_seconds(model, optimizers[name])
+    # One step of each, alternately, with the order swapped every pair: a slow spell of the
+    # machine then falls on both models alike instead of on whichever round it hit.
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for pair in range(steps):
+        order = list(contenders) if pair % 2 == 0 else list(reversed(contenders))
+        for name in order:
+            times[name].append(step_seconds(contenders[name], optimizers[name]))
+    paired = sorted(g / h for g, h in zip(times["generated"], times["hand-written"]))
+    quartiles = statistics.quantiles(paired, n=4) if len(paired) >= 2 else [paired[0]] * 3
     where = (torch.cuda.get_device_name() + ", bf16 autocast" if on_gpu
              else f"CPU, {torch.get_num_threads()} threads, fp32")
-    print(f"\nResNet50 training step, {where}, batch "
-          f"{batch_size}, channels_last, {steps} timed steps x {rounds} rounds (median):")
-    for name, rate in medians.items():
-        print(f"  {name}: {rate:.2f} images/s")
-    print(f"  generated step time / hand-written step time: "
-          f"{medians['hand-written'] / medians['generated']:.3f}")
+    print(f"ResNet50 training step, {where}, batch {batch_size}, channels_last, "
+          f"{steps} steps of each model, alternated:")
+    for name, values in times.items():
+        print(f"  {name}: median {statistics.median(values):.3f} s per step "
+              f"({batch_size / statistics.median(values):.2f} images/s)")
+    print(f"  generated step time / hand-written step time, per pair: median "
+          f"{quartiles[1]:.3f}, quartiles {quartiles[0]:.3f} to {quartiles[2]:.3f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20, help="timed steps of each model")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--spec", type=Path, help="an imported ResNet50 spec (else imported here)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -163,7 +170,7 @@ def main() -> int:
         if not args.skip_import:
             import_figures(folder)
         spec = args.spec or folder / "resnet50.yaml"
-        training_step(args.batch_size, args.steps, args.rounds, spec, args.device, folder)
+        training_step(args.batch_size, args.steps, spec, args.device, folder)
     return 0
 
 
