@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from layer_examples import EXAMPLE_IDS, EXAMPLES, load_example
 
-from specc.backends.parity import TOLERANCE, run_parity
+from specc.backends.gate import build_checked
+from specc.backends.parity import (
+    TOLERANCE,
+    differences,
+    run_parity,
+    to_channels_last,
+    to_torch_layout,
+)
 from specc.errors import SpeccError
 from specc.layers.base import LayerExample
 from specc.spec.load import load_spec, load_spec_text
@@ -88,3 +96,36 @@ def test_random_window_chains_have_parity(text: str, tmp_path: Path) -> None:
         assume(False)
     result = run_parity(loaded, tmp_path, batch_size=2)
     assert result.passed, "\n" + text + result.table()
+
+
+def _keras_constant_layer(config: dict[str, object], x: np.ndarray) -> np.ndarray:
+    """Keras's own definitions of Rescaling and Normalization, evaluated in float64."""
+    if "scale" in config:
+        return x * np.asarray(config["scale"]) + np.asarray(config.get("offset", 0.0))
+    spread = np.maximum(np.sqrt(np.asarray(config["variance"])), 1e-7)  # backend.epsilon()
+    if config.get("invert"):
+        return np.asarray(config["mean"]) + x * spread
+    return (x - np.asarray(config["mean"])) / spread
+
+
+CONSTANT_EXAMPLES = [
+    (type_name, index, example) for type_name, index, example in EXAMPLES
+    if type_name == "Rescaling" or (type_name == "Normalization" and "mean" in example.config)
+]
+
+
+@pytest.mark.parametrize(("type_name", "index", "example"), CONSTANT_EXAMPLES,
+                         ids=[f"{name}-{index}" for name, index, _ in CONSTANT_EXAMPLES])
+def test_constant_layers_are_exact_in_float64(
+    type_name: str, index: int, example: LayerExample, tmp_path: Path
+) -> None:
+    """A float64 port computes Keras's constants (1/255, ImageNet means) to float64 precision,
+    as Keras casts them to its compute dtype; constants held in float32 are off by ~1e-8."""
+    import torch
+
+    model = build_checked(load_example(type_name, example, index), "torch", tmp_path).model
+    x = np.random.default_rng(index).uniform(-2.0, 2.0, (2, *example.input_shape))
+    with torch.no_grad():
+        actual = model.double().eval()(torch.from_numpy(to_torch_layout(x))).numpy()
+    expected = _keras_constant_layer(example.config, x)
+    assert differences(expected, to_channels_last(actual))[1] <= 1e-15
