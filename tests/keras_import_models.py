@@ -91,3 +91,36 @@ def not_a_model() -> int:
 
 def raises() -> keras.Model:
     raise RuntimeError("no model today")
+
+
+def unbuilt_sequential() -> keras.Model:
+    """A Sequential written without keras.Input, never built: its input size is unknown."""
+    return keras.Sequential([layers.Conv2D(4, 3, name="conv"), layers.Flatten(name="flat"),
+                             layers.Dense(2, name="head")])
+
+
+class _Subclassed(keras.Model):
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = layers.Dense(2)
+
+    def call(self, inputs):
+        return self.head(inputs)
+
+
+def subclassed() -> keras.Model:
+    model = _Subclassed()
+    model.build((None, 4))
+    return model
+
+
+def mixed_precision() -> keras.Model:
+    """Built under mixed_float16, its head kept in float32, as Keras's guide recommends."""
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        inputs = keras.Input((8, 8, 3))
+        x = layers.Flatten()(layers.Conv2D(4, 3)(inputs))
+        return keras.Model(inputs, layers.Dense(2, dtype="float32")(x))
+    finally:
+        keras.config.set_dtype_policy(previous)

@@ -181,6 +181,15 @@ def test_a_variable_input_size_needs_input_shape(tmp_path: Path, capsys) -> None
     assert load_spec(spec_path).spec.input.shape == (9, 7, 3)
 
 
+def test_a_sequential_never_built_is_built_with_input_shape(tmp_path: Path) -> None:
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:unbuilt_sequential", "--input-shape", "6,5,3")
+    assert code == 0
+    spec = load_spec(spec_path)
+    assert spec.spec.input.shape == (6, 5, 3)
+    assert [layer.name for layer in spec.spec.layers] == ["conv", "flat", "head"]
+    assert spec.info.total_params == (3 * 3 * 3 * 4 + 4) + (4 * 3 * 4 * 2 + 2)
+
+
 def _bad_keras_files(tmp_path: Path) -> dict[str, Path]:
     import keras
     from keras import layers
@@ -209,6 +218,8 @@ BAD_MODELS = {
     "no module": ("no_such_module_here:build", "cannot import module 'no_such_module_here'"),
     "no function": (f"{MODELS}:nowhere", "has no function 'nowhere'"),
     "no file": ("missing.keras", "missing.keras: no such file"),
+    "subclassed": (f"{MODELS}:subclassed", "_Subclassed is a subclassed keras.Model"),
+    "never built": (f"{MODELS}:unbuilt_sequential", "has no input shape"),
 }
 
 
@@ -317,3 +328,14 @@ def test_required_arguments_are_read_per_layer_not_from_the_first_model_seen(
         assert code == 0
         (layer, _) = load_spec(spec_path).spec.layers
         assert layer.windows()[0] == (pool, pool)
+
+
+def test_a_precision_other_than_float32_is_said_in_the_spec(tmp_path: Path) -> None:
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:mixed_precision")
+    assert code == 0
+    header = [line for line in spec_path.read_text().splitlines() if line.startswith("#")]
+    assert any("compute in mixed_float16; a spec holds no precision" in line for line in header)
+    (tmp_path / "plain").mkdir()
+    code, plain_path, _ = _import(tmp_path / "plain", f"{MODELS}:unbuilt_sequential",
+                                  "--input-shape", "6,5,3")
+    assert code == 0 and "compute in" not in plain_path.read_text()

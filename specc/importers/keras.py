@@ -159,6 +159,7 @@ def _with_input_shape(model: Any, shape: tuple[int, ...] | None, source: str) ->
     """The model with a fixed input size: refused without --input-shape where it varies."""
     import keras
 
+    _require_graph(model, shape, source)
     if len(model.inputs) != 1:
         raise SpeccError(f"{source}: the model has {len(model.inputs)} inputs; a spec has one")
     known = tuple(model.inputs[0].shape[1:])
@@ -181,6 +182,30 @@ def _with_input_shape(model: Any, shape: tuple[int, ...] | None, source: str) ->
         raise SpeccError(f"{source}: cannot be rebuilt with input {shape}: "
                          f"{_first_line(error)}") from None
     return clone
+
+
+def _require_graph(model: Any, shape: tuple[int, ...] | None, source: str) -> None:
+    """A functional or Sequential model, whose graph specc can read; a Sequential that was
+    never given an input is built here with --input-shape, as `model.build` would."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    if isinstance(model, keras.Sequential):
+        if getattr(model, "_functional", None) is not None:
+            return
+        if shape is None:
+            raise SpeccError(f"{source}: the Sequential model {model.name!r} has no input shape "
+                             "(no keras.Input, never built); give one with --input-shape, e.g. "
+                             "--input-shape 224,224,3")
+        try:
+            model.build((None, *shape))
+        except Exception as error:  # noqa: BLE001
+            raise SpeccError(f"{source}: cannot be built with input {shape}: "
+                             f"{_first_line(error)}") from None
+    elif not isinstance(model, Functional):
+        raise SpeccError(f"{source}: {type(model).__name__} is a subclassed keras.Model, whose "
+                         "layers are connected by Python code in call(); specc reads functional "
+                         "and Sequential models")
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:
@@ -359,8 +384,22 @@ def _render(model: Any, flattener: _Flattener, source: str) -> str:
         raise SpeccError(f"{source}: the imported spec is not valid: "
                          f"{_first_line(error)}") from None
     comments = {layer.entry["name"]: layer.comment for layer in flattener.layers if layer.comment}
-    return render_spec(spec, comments, header=f"Imported by specc import keras from {source}.\n"
-                       "Expectations are the Keras model's own figures.")
+    header = (f"Imported by specc import keras from {source}.\n"
+              "Expectations are the Keras model's own figures." + _precision_note(model))
+    return render_spec(spec, comments, header=header)
+
+
+def _precision_note(model: Any) -> str:
+    """A line saying so where the Keras layers compute in anything but float32: a spec holds
+    no precision, so the import alone would drop it silently."""
+    import keras
+
+    policies = sorted({layer.dtype_policy.name for layer in model._flatten_layers(include_self=False)
+                       if not isinstance(layer, keras.layers.InputLayer)} - {"float32"})
+    if not policies:
+        return ""
+    return (f"\nThe Keras model's layers compute in {', '.join(policies)}; a spec holds no "
+            "precision: choose it when training (specc train --precision).")
 
 
 def _size(shape: Sequence[Any]) -> int:
