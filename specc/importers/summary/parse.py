@@ -128,6 +128,12 @@ def error_at(file: str, line: int, message: str, col: int = 1) -> SpeccError:
 def _find_header(lines: list[str], file: str) -> int:
     for index, line in enumerate(lines):
         if "Layer (type)" in line and "Output Shape" in line:
+            cropped = _cropped_at(lines, index)
+            if cropped is not None:
+                raise error_at(file, index + 1, f"the table is cropped at column {cropped}: it "
+                               "was printed wider than its console, and what lay beyond (cut "
+                               "figures, inputs) is lost; print it again with "
+                               "model.summary(line_length=...) no wider than the console")
             if "Param #" not in line:
                 raise error_at(file, index + 1, "the header has no `Param #` column; specc "
                                "needs each layer's parameter count")
@@ -160,6 +166,17 @@ def _cells(line: str) -> list[str]:
     inner = inner[1:] if inner[:1] in _VERTICAL else inner
     inner = inner[:-1] if inner[-1:] in _VERTICAL else inner
     return [cell.strip() for cell in re.split(f"[{_VERTICAL}]", inner)]
+
+
+def _cropped_at(lines: list[str], header: int) -> int | None:
+    """The width a Keras 3 table was cropped to, or None. Rich crops a table wider than its
+    console (a `line_length` above the terminal's width, or 80 columns when output is
+    captured): every line then stops at the same column, without the right border."""
+    top = lines[header - 1].rstrip() if header else ""
+    head = lines[header].rstrip()
+    if not top.lstrip().startswith("┏") or (head[-1:] in _VERTICAL and top.endswith("┓")):
+        return None
+    return len(top)
 
 
 def _parse_box(

@@ -13,12 +13,12 @@ import keyword
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, pairwise, product
 from typing import Any
 
 from pydantic import ValidationError
 
-from specc.errors import ExpectationError, LayerError, Position
+from specc.errors import ExpectationError, LayerError, Position, SpeccError
 from specc.importers.summary.parse import PrintedLayer, PrintedSummary, error_at
 from specc.layers.base import Layer, LayerExpect
 from specc.layers.readings import PrintedRow, Reading
@@ -32,6 +32,25 @@ INPUT_LAYER = "InputLayer"
 MAX_READINGS = 5_000  # per layer and tried output shape; the hooks yield the common ones first
 MAX_ALTERNATIVES = 4  # "also fits" values listed in a note
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_MAX_WIRING_TRIES = 256  # input combinations tried for one row whose inputs' names are cut
+
+
+def _positions(choices: list[tuple[str, ...]]) -> list[list[str]]:
+    return [list(dict.fromkeys(choice[i] for choice in choices))
+            for i in range(len(choices[0]))]
+
+
+def _chain_end(fitting: list[tuple[str, ...]],
+               wired: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+    """Where every layer a cut name could be already feeds another, and they form one
+    chain (conv -> bn -> relu, each reading the one before), its last layer: what the
+    chain exists to produce. None where they do not."""
+    chosen = []
+    for names in _positions(fitting):
+        if not all(before in wired.get(after, ()) for before, after in pairwise(names)):
+            return None
+        chosen.append(names[-1])
+    return tuple(chosen) if tuple(chosen) in fitting else None
 
 
 @dataclass
@@ -156,7 +175,9 @@ class _Builder:
     # --- the whole model
 
     def build(self, name: str, types: list[list[str]], input_shape: Shape | None) -> Imported:
-        sources = [self._sources(index) for index in range(len(self.rows))]
+        entries = [self._sources(index) for index in range(len(self.rows))]
+        read = {entry for row in entries for entry in row if isinstance(entry, str)}
+        wired: dict[str, tuple[str, ...]] = {}
         input_name = self._input_name()
         shape = input_shape or self._printed_input_shape()
         if shape is None:
@@ -164,8 +185,11 @@ class _Builder:
         shapes: dict[str, Shape] = {input_name: shape}
         layers: list[Layer] = []
         for index, (row, candidates) in enumerate(zip(self.rows, types, strict=True)):
-            in_shapes = tuple(shapes[source] for source in sources[index])
-            layer = self._layer(index, row, candidates, in_shapes, sources[index])
+            sources = self._resolve_inputs(index, entries[index], read, wired, candidates,
+                                           shapes)
+            wired[self.imported_names[index]] = sources
+            in_shapes = tuple(shapes[source] for source in sources)
+            layer = self._layer(index, row, candidates, in_shapes, sources)
             type_name = layer.type
             layers.append(layer)
             try:
@@ -219,14 +243,76 @@ class _Builder:
 
     # --- wiring
 
-    def _sources(self, index: int) -> tuple[str, ...]:
+    def _resolve_inputs(self, index: int, entries: tuple[str | tuple[str, list[str]], ...],
+                        read: set[str], wired: dict[str, tuple[str, ...]],
+                        candidates: list[str], shapes: dict[str, Shape]) -> tuple[str, ...]:
+        """A row's inputs. A "Connected to" name the table cut may fit several layers above
+        it. Of the choices whose shapes reproduce this row's figures, the one reading only
+        layers no row reads yet is taken (every layer but the last feeds another), else the
+        only one; several such choices are an error. The choice is marked as guessed."""
+        if all(isinstance(entry, str) for entry in entries):
+            return tuple(entry for entry in entries if isinstance(entry, str))
+        row = self.rows[index]
+        options = [[entry] if isinstance(entry, str) else entry[1] for entry in entries]
+        choices = list(islice(product(*options), _MAX_WIRING_TRIES + 1))
+        if len(choices) > _MAX_WIRING_TRIES:
+            raise self._ambiguous(row, entries, options)
+        fitting = [choice for choice in choices
+                   if self._reproduced(index, candidates, choice, shapes)]
+        unread = [choice for choice in fitting if all(
+            isinstance(entry, str) or name not in read
+            for entry, name in zip(entries, choice, strict=True)) and len(set(choice)) == len(choice)]
+        if len(unread) == 1:
+            chosen, reason = unread[0], "the one that fits and feeds no other layer yet"
+        elif not unread and fitting:
+            chosen = _chain_end(fitting, wired)
+            reason = "the end of the chain of layers the cut name fits"
+            if chosen is None:
+                raise self._ambiguous(row, entries, _positions(fitting))
+        else:
+            raise self._ambiguous(row, entries, _positions(unread) if unread else options)
+        for entry, name in zip(entries, chosen, strict=True):
+            if isinstance(entry, str):
+                continue
+            printed, fitting_names = entry
+            self.note(self.imported_names[index], row.line, row.name,
+                      f"inferred: input {name} (the table cuts it to {printed!r}, which could "
+                      f"also be {', '.join(other for other in fitting_names if other != name)}; "
+                      f"{name} is {reason})")
+        read.update(chosen)
+        return chosen
+
+
+    def _ambiguous(self, row: PrintedLayer, entries: tuple[str | tuple[str, list[str]], ...],
+                   options: list[list[str]]) -> SpeccError:
+        position = next(i for i, entry in enumerate(entries)
+                        if not isinstance(entry, str) and len(options[i]) > 1)
+        printed = entries[position][0]
+        shown = options[position]
+        listed = " or ".join(shown[:6]) + (f" (and {len(shown) - 6} more)" if len(shown) > 6 else "")
+        return error_at(self.file, row.line, f"layer {row.name}: its input {printed!r} is cut and "
+                        f"could be {listed}; write the full name in the table")
+
+    def _reproduced(self, index: int, candidates: list[str], sources: tuple[str, ...],
+                    shapes: dict[str, Shape]) -> bool:
+        """Whether a type of this row, reading `sources`, reproduces its printed figures."""
+        row = self.rows[index]
+        in_shapes = tuple(shapes[source] for source in sources)
+        base: dict[str, Any] = {"name": self.imported_names[index], "inputs": sources,
+                                "expect": LayerExpect(shape=row.output_shape, params=row.params)}
+        is_last = index == len(self.rows) - 1
+        return any(self._fits(LAYER_TYPES[type_name], {**base, "type": type_name}, row,
+                              in_shapes, is_last)[0] for type_name in candidates)
+
+    def _sources(self, index: int) -> tuple[str | tuple[str, list[str]], ...]:
         row = self.rows[index]
         previous = self.imported_names[index - 1] if index else self._input_name()
         if not self.summary.functional or not row.connections:
             return (previous,)
         return tuple(self._source(index, connection) for connection in row.connections)
 
-    def _source(self, index: int, connection: Any) -> str:
+    def _source(self, index: int, connection: Any) -> str | tuple[str, list[str]]:
+        """The layer a connection names, or (the printed name, every layer it could be)."""
         row = self.rows[index]
         printed = ([self.input_row] if self.input_row else []) + self.rows[:index]
         names = ([self._input_name()] if self.input_row else []) + self.imported_names[:index]
@@ -234,12 +320,12 @@ class _Builder:
                  if candidate.name == connection.name and not candidate.name_cut]
         if exact and not connection.cut:
             return exact[-1]
-        matches = [
+        matches = list(dict.fromkeys(
             name for candidate, name in zip(printed, names, strict=True)
             if candidate.name.startswith(connection.name)
             or (candidate.name_cut and connection.name.startswith(candidate.name))
-        ]
-        if len(set(matches)) == 1:
+        ))
+        if len(matches) == 1:
             return matches[0]
         later = any(other.name.startswith(connection.name) for other in self.rows[index:])
         if not matches and index == 0 and self.input_row is None:
@@ -248,8 +334,7 @@ class _Builder:
             reason = "a later layer" if later else "no layer above it"
             raise error_at(self.file, row.line, f"layer {row.name}: its input "
                            f"{connection.name!r} is {reason}; specc needs layers in graph order")
-        raise error_at(self.file, row.line, f"layer {row.name}: its input {connection.name!r} is "
-                       f"cut and could be {' or '.join(sorted(set(matches)))}")
+        return connection.name, matches
 
     # --- one layer
 

@@ -1,0 +1,101 @@
+"""Keras 3 summaries whose "Connected to" names are cut with `…` (the default width), or
+cropped at the console's right edge (a `line_length` wider than the console). Each table is
+printed here from a real Keras model; an imported graph is compared with the graph
+`specc import keras` reads from that same model."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections import Counter
+from pathlib import Path
+
+import keras
+import pytest
+from keras import layers
+
+from specc.cli import main
+from specc.importers.keras import import_model_object
+from specc.spec.load import LoadedSpec, load_spec, load_spec_text
+
+MERGES = {"Add", "Multiply", "Maximum", "Minimum", "Average"}  # their inputs' order is free
+
+
+def residual_blocks(prefix: str, blocks: int = 2) -> keras.Model:
+    """conv -> bn -> relu chains whose long names a summary cuts to the same start, each
+    added to its block's input, as EfficientNet's and ResNet's blocks are."""
+    inputs = keras.Input((8, 8, 4), name="image")
+    x = inputs
+    for block in range(blocks):
+        name = f"{prefix}{block}"
+        y = layers.Conv2D(4, 3, padding="same", name=f"{name}_expand_convolution")(x)
+        y = layers.BatchNormalization(name=f"{name}_expand_convolution_bn")(y)
+        y = layers.Activation("relu", name=f"{name}_expand_convolution_relu")(y)
+        x = layers.Add(name=f"{name}_add")([x, y])
+    return keras.Model(inputs, layers.GlobalAveragePooling2D(name="pool")(x))
+
+
+def printed(model: keras.Model, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+            line_length: int | None = None) -> Path:
+    """model.summary() as captured output prints it: on a console 80 columns wide."""
+    monkeypatch.setenv("COLUMNS", "80")
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        model.summary(line_length=line_length)
+    path = tmp_path / f"{model.name}_{line_length}.txt"
+    path.write_text(text.getvalue(), encoding="utf-8")
+    return path
+
+
+def graph(loaded: LoadedSpec) -> Counter[int]:
+    """Each layer as (type, expected figures, what it reads, recursively): equal for two
+    specs of the same graph, whatever their names and their order."""
+    spec = loaded.spec
+    node = {spec.input.name: hash(("input", tuple(spec.input.shape)))}
+    previous = spec.input.name
+    for layer in spec.layers:
+        sources = [node[name] for name in (layer.inputs or [previous])]
+        if layer.type in MERGES:
+            sources.sort()
+        node[layer.name] = hash((layer.type, tuple(sources)))
+        previous = layer.name
+    return Counter(value for name, value in node.items() if name != spec.input.name)
+
+
+def imported_summary(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, Path]:
+    out = path.with_suffix(".yaml")
+    code = main(["import", "summary", str(path), "-o", str(out)])
+    return code, capsys.readouterr().err, out
+
+
+def truth(model: keras.Model) -> Counter[int]:
+    return graph(load_spec_text(import_model_object(model, model.name).text, "<keras>"))
+
+
+def test_names_cut_with_an_ellipsis_are_inferred_from_the_graph(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = residual_blocks("stage")
+    path = printed(model, monkeypatch, tmp_path)
+    assert "stage0_expand_co…" in path.read_text(encoding="utf-8")  # the names are cut
+    code, err, out = imported_summary(path, capsys)
+    assert code == 0, err
+    assert graph(load_spec(out)) == truth(model)
+    assert "inferred: input stage0_expand_conv" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("line_length", [100, 200])  # cropped in "Connected to", in "Output Shape"
+def test_a_table_cropped_at_the_console_edge_is_one_line_exit_2(
+    line_length: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Cropping loses whole entries (an Add's second input sits beyond the edge), so no
+    graph read from what is left can be trusted."""
+    path = printed(residual_blocks("stage"), monkeypatch, tmp_path, line_length=line_length)
+    header = next(line for line in path.read_text(encoding="utf-8").splitlines()
+                  if "Layer (type)" in line)
+    assert len(header) == 80 and "Connected to" not in header
+    code, err, out = imported_summary(path, capsys)
+    assert code == 2 and not out.exists()
+    assert err.startswith(f"{path}:3:1: the table is cropped at column 80")
+    assert len(err.strip().splitlines()) == 1
