@@ -275,7 +275,7 @@ class _Builder:
             if isinstance(entry, str):
                 continue
             printed, fitting_names = entry
-            self.note(self.imported_names[index], row.line, row.name,
+            self.note(self.imported_names[index], row.line, f"{row.name} ({row.type_name})",
                       f"inferred: input {name} (the table cuts it to {printed!r}, which could "
                       f"also be {', '.join(other for other in fitting_names if other != name)}; "
                       f"{name} is {reason})")
