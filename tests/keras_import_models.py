@@ -124,3 +124,15 @@ def mixed_precision() -> keras.Model:
         return keras.Model(inputs, layers.Dense(2, dtype="float32")(x))
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def layer_aliases() -> keras.Model:
+    """Keras layers that specc writes as another layer with arguments."""
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((6, 6, 3))
+    x = layers.Conv2D(4, 3, name="conv")(inputs)
+    x = layers.LeakyReLU(negative_slope=0.3, name="leaky")(x)
+    x = layers.SpatialDropout2D(0.25, name="channel_drop")(x)
+    x = layers.ELU(name="elu")(layers.Identity(name="same")(x))
+    x = layers.Dense(5, name="head")(layers.Flatten(name="flat")(x))
+    return keras.Model(inputs, layers.Softmax(name="probabilities")(x), name="layer_aliases")

@@ -339,3 +339,30 @@ def test_a_precision_other_than_float32_is_said_in_the_spec(tmp_path: Path) -> N
     code, plain_path, _ = _import(tmp_path / "plain", f"{MODELS}:unbuilt_sequential",
                                   "--input-shape", "6,5,3")
     assert code == 0 and "compute in" not in plain_path.read_text()
+
+
+def test_keras_layers_that_are_another_layer_are_translated_exactly(tmp_path: Path) -> None:
+    import torch
+    from keras_import_models import layer_aliases
+
+    code, spec_path, weights = _import(tmp_path, f"{MODELS}:layer_aliases")
+    assert code == 0
+    loaded = load_spec(spec_path)
+    layers = {layer.name: layer for layer in loaded.spec.layers}
+    assert (layers["leaky"].type, layers["leaky"].negative_slope) == ("ReLU", 0.3)
+    assert (layers["channel_drop"].type, layers["channel_drop"].noise_shape) == (
+        "Dropout", (None, 1, 1, 4))
+    assert [layers[name].activation for name in ("same", "elu", "probabilities")] == [
+        "linear", "elu", "softmax"]
+    assert "translated from Keras's LeakyReLU(negative_slope=0.3)" in spec_path.read_text()
+    out = tmp_path / "build"
+    assert main(["build", str(spec_path), "--backend", "torch", "--weights", str(weights),
+                 "--out", str(out)]) == 0
+    model = _load_generated(out / "layer_aliases_torch.py").build_model()
+    model.load_state_dict(torch.load(out / "layer_aliases_torch.pt"))
+    model.eval()
+    batch = np.random.default_rng(1).normal(size=(4, 6, 6, 3)).astype(np.float32)
+    expected = np.asarray(layer_aliases()(batch, training=False))
+    with torch.no_grad():
+        actual = model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
+    assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))

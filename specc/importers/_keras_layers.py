@@ -1,6 +1,7 @@
-"""One Keras operation as spec layers: a standard layer by its type's `from_keras_config`,
-Keras operations between tensors (`x + 3.0`, `x * y`) and keras.applications' custom
-layers as their exact equivalent in standard layers, each with a comment saying so.
+"""One Keras operation as spec layers: a standard layer by its type's `from_keras_config`;
+Keras operations between tensors (`x + 3.0`, `x * y`), keras.applications' custom layers and
+the Keras layers that are another layer with arguments (LeakyReLU, Softmax, ELU, Identity,
+SpatialDropout2D) as their exact equivalent in specc's layers, each with a comment saying so.
 """
 
 from __future__ import annotations
@@ -217,7 +218,66 @@ def _custom_scale(flattener: _Flattener, operation: Any, node: Any, inputs: list
     return [scaled, _spec_layer(entry, node, operation, {})]
 
 
+# --- Keras layers that compute exactly what a specc layer with arguments computes ---
+
+
+def _alias(flattener: _Flattener, operation: Any, node: Any, inputs: list[str],
+           arguments: dict[str, Any], shown: str) -> list[SpecLayer]:
+    entry = {"name": flattener.unique_name(operation.name), **arguments, "inputs": inputs}
+    return [_spec_layer(entry, node, operation, {},
+                        f"translated from Keras's {type(operation).__name__}({shown}): the same "
+                        "function")]
+
+
+def _leaky_relu(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
+    """LeakyReLU(a): x where x >= 0, a * x below; ReLU(negative_slope=a) is that function."""
+    slope = float(operation.negative_slope)
+    return _alias(flattener, operation, node, inputs,
+                  {"type": "ReLU", "negative_slope": slope}, f"negative_slope={slope}")
+
+
+def _softmax(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
+    rank = len(node.input_tensors[0].shape)
+    axis = operation.axis
+    if axis not in (-1, rank - 1):
+        raise flattener.refuse(operation, f"takes the softmax over axis {axis}; specc's softmax "
+                               "activation takes it over the last axis only")
+    return _alias(flattener, operation, node, inputs,
+                  {"type": "Activation", "activation": "softmax"}, f"axis={axis}")
+
+
+def _elu(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
+    if float(operation.alpha) != 1.0:
+        raise flattener.refuse(operation, f"has alpha={operation.alpha}; specc's elu activation "
+                               "is Keras's, with alpha=1.0")
+    return _alias(flattener, operation, node, inputs,
+                  {"type": "Activation", "activation": "elu"}, "alpha=1.0")
+
+
+def _identity(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
+    return _alias(flattener, operation, node, inputs,
+                  {"type": "Activation", "activation": "linear"}, "")
+
+
+def _spatial_dropout(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
+    """SpatialDropout2D drops whole channels: Dropout with one draw per sample and channel,
+    noise_shape (batch, 1, 1, C), which is how Keras implements it."""
+    if operation.data_format != "channels_last":
+        raise flattener.refuse(operation, f"argument `data_format`={operation.data_format!r} is "
+                               "not supported by specc (it needs 'channels_last')")
+    channels = int(node.input_tensors[0].shape[-1])
+    rate = float(operation.rate)
+    return _alias(flattener, operation, node, inputs,
+                  {"type": "Dropout", "rate": rate, "noise_shape": [None, 1, 1, channels]},
+                  f"rate={rate}")
+
+
 _CUSTOM = {
     ("keras.src.applications.convnext", "LayerScale"): _layer_scale,
     ("keras.src.applications.inception_resnet_v2", "CustomScaleLayer"): _custom_scale,
+    ("keras.src.layers.activations.leaky_relu", "LeakyReLU"): _leaky_relu,
+    ("keras.src.layers.activations.softmax", "Softmax"): _softmax,
+    ("keras.src.layers.activations.elu", "ELU"): _elu,
+    ("keras.src.layers.core.identity", "Identity"): _identity,
+    ("keras.src.layers.regularization.spatial_dropout", "SpatialDropout2D"): _spatial_dropout,
 }
