@@ -55,27 +55,35 @@ def _load_generated(path: Path) -> object:
     return module
 
 
+def _assert_port_computes(keras_model: object, spec_path: Path, weights: Path, out: Path,
+                          batch: np.ndarray) -> None:
+    """Port in one build, load in the one documented line: the PyTorch model's outputs are
+    the Keras model's within 1e-4 relative (float32, inference mode)."""
+    import torch
+
+    assert main(["build", str(spec_path), "--backend", "torch", "--weights", str(weights),
+                 "--out", str(out)]) == 0
+    name = load_spec(spec_path).spec.name
+    ported = _load_generated(out / f"{name}_torch.py").build_model()
+    ported.load_state_dict(torch.load(out / f"{name}_torch.pt"))
+    ported.eval()
+    expected = np.asarray(keras_model(batch, training=False))
+    with torch.no_grad():
+        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
+    assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
+
+
 def test_round_trip_pytorch_port_computes_the_keras_model(tmp_path: Path) -> None:
     """Import, port in one build, load in one line: the PyTorch model's outputs are the
     original Keras model's within 1e-4 relative (float32, inference mode)."""
-    import torch
     from keras_import_models import squeeze_excite
 
     code, spec_path, weights = _import(tmp_path, f"{MODELS}:squeeze_excite")
     assert code == 0
     out = tmp_path / "build"
-    assert main(["build", str(spec_path), "--backend", "torch", "--weights", str(weights),
-                 "--out", str(out)]) == 0
-    model = _load_generated(out / "squeeze_excite_torch.py").build_model()
-    model.load_state_dict(torch.load(out / "squeeze_excite_torch.pt"))  # the documented line
-    model.eval()
-
-    original = squeeze_excite()  # seeded: the very model the importer read
     batch = np.random.default_rng(0).normal(size=(4, 12, 12, 3)).astype(np.float32)
-    expected = np.asarray(original(batch, training=False))
-    with torch.no_grad():
-        actual = model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
-    assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
+    # seeded: squeeze_excite() is the very model the importer read
+    _assert_port_computes(squeeze_excite(), spec_path, weights, out, batch)
     # Parity of the two generated models with the imported weights holds too.
     assert main(["parity", str(spec_path), "--weights", str(weights), "--out", str(out)]) == 0
 
@@ -119,7 +127,6 @@ def _nested_model():  # a functional model holding a Sequential one, as transfer
 def test_a_keras_file_with_a_nested_model_is_inlined_and_ported(
     suffix: str, tmp_path: Path
 ) -> None:
-    import torch
 
     model = _nested_model()
     _randomise_statistics(model)
@@ -134,17 +141,8 @@ def test_a_keras_file_with_a_nested_model_is_inlined_and_ported(
     from specc.expectations import check_expectations
 
     assert all(check.met for check in check_expectations(loaded))
-    out = tmp_path / "build"
-    assert main(["build", str(spec_path), "--backend", "torch", "--weights", str(weights),
-                 "--out", str(out)]) == 0
-    ported = _load_generated(out / "nested_torch.py").build_model()
-    ported.load_state_dict(torch.load(out / "nested_torch.pt"))
-    ported.eval()
     batch = np.random.default_rng(1).normal(size=(2, 8, 8, 3)).astype(np.float32)
-    expected = np.asarray(model(batch, training=False))
-    with torch.no_grad():
-        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
-    assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
+    _assert_port_computes(model, spec_path, weights, tmp_path / "build", batch)
 
 
 def _randomise_statistics(model: object) -> None:
@@ -342,7 +340,6 @@ def test_a_precision_other_than_float32_is_said_in_the_spec(tmp_path: Path) -> N
 
 
 def test_keras_layers_that_are_another_layer_are_translated_exactly(tmp_path: Path) -> None:
-    import torch
     from keras_import_models import layer_aliases
 
     code, spec_path, weights = _import(tmp_path, f"{MODELS}:layer_aliases")
@@ -355,14 +352,5 @@ def test_keras_layers_that_are_another_layer_are_translated_exactly(tmp_path: Pa
     assert [layers[name].activation for name in ("same", "elu", "probabilities")] == [
         "linear", "elu", "softmax"]
     assert "translated from Keras's LeakyReLU(negative_slope=0.3)" in spec_path.read_text()
-    out = tmp_path / "build"
-    assert main(["build", str(spec_path), "--backend", "torch", "--weights", str(weights),
-                 "--out", str(out)]) == 0
-    model = _load_generated(out / "layer_aliases_torch.py").build_model()
-    model.load_state_dict(torch.load(out / "layer_aliases_torch.pt"))
-    model.eval()
     batch = np.random.default_rng(1).normal(size=(4, 6, 6, 3)).astype(np.float32)
-    expected = np.asarray(layer_aliases()(batch, training=False))
-    with torch.no_grad():
-        actual = model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
-    assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
+    _assert_port_computes(layer_aliases(), spec_path, weights, tmp_path / "build", batch)
