@@ -99,3 +99,15 @@ def test_a_table_cropped_at_the_console_edge_is_one_line_exit_2(
     assert code == 2 and not out.exists()
     assert err.startswith(f"{path}:3:1: the table is cropped at column 80")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_nested_model_row_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = keras.Input((8, 8, 3))
+    stem = keras.Sequential([layers.Conv2D(4, 3), layers.ReLU()], name="stem")
+    model = keras.Model(inputs, layers.Flatten()(stem(inputs)), name="with_stem")
+    code, err, out = imported_summary(printed(model, monkeypatch, tmp_path), capsys)
+    assert code == 2 and not out.exists()
+    assert "layer stem: is a nested Sequential model" in err and "specc import keras" in err
+    assert len(err.strip().splitlines()) == 1

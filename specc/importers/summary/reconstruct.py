@@ -33,6 +33,7 @@ MAX_READINGS = 5_000  # per layer and tried output shape; the hooks yield the co
 MAX_ALTERNATIVES = 4  # "also fits" values listed in a note
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_WIRING_TRIES = 256  # input combinations tried for one row whose inputs' names are cut
+_NESTED_MODELS = frozenset({"Sequential", "Functional", "Model"})  # one row for many layers
 
 
 def _positions(choices: list[tuple[str, ...]]) -> list[list[str]]:
@@ -103,6 +104,10 @@ def _type_candidates(file: str, row: PrintedLayer) -> list[str]:
     if not row.type_cut:
         if row.type_name in known:
             return [row.type_name]
+        if row.type_name in _NESTED_MODELS:
+            raise error_at(file, row.line, f"layer {row.name}: is a nested {row.type_name} "
+                           "model, whose layers a summary does not show; import the model "
+                           "itself with `specc import keras`, which inlines nested models")
         nearest = nearest_layer_type(row.type_name)
         hint = f"; the nearest known type is {nearest}" if nearest else ""
         raise error_at(file, row.line, f"layer {row.name}: specc does not know the layer type "
