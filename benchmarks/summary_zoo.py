@@ -15,30 +15,17 @@ import io
 import os
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 DEFAULT = ["ResNet50", "ResNet50V2", "Xception", "MobileNetV2", "DenseNet121", "EfficientNetB0",
            "EfficientNetV2B0", "InceptionV3", "NASNetMobile", "ConvNeXtTiny"]
-MERGES = {"Add", "Multiply", "Maximum", "Minimum", "Average"}
-
-
-def graph(spec) -> Counter[int]:  # specc.spec.model.Spec
-    node = {spec.input.name: hash(("input", tuple(spec.input.shape)))}
-    previous = spec.input.name
-    for layer in spec.layers:
-        sources = [node[name] for name in (layer.inputs or [previous])]
-        if layer.type in MERGES:
-            sources.sort()
-        node[layer.name] = hash((layer.type, tuple(sources)))
-        previous = layer.name
-    return Counter(value for name, value in node.items() if name != spec.input.name)
 
 
 def compare(name: str, folder: Path) -> str:
     import keras
 
     from specc.cli import main
+    from specc.graph import graph_signature
     from specc.importers.keras import import_model_object
     from specc.spec.load import load_spec, load_spec_text
 
@@ -54,8 +41,8 @@ def compare(name: str, folder: Path) -> str:
         code = main(["import", "summary", str(table), "-o", str(out)])
     if code != 0:
         return f"not imported (exit {code}): {errors.getvalue().strip().splitlines()[-1]}"
-    truth = graph(load_spec_text(import_model_object(model, name).text, name).spec)
-    imported = graph(load_spec(out).spec)
+    truth = graph_signature(load_spec_text(import_model_object(model, name).text, name).spec)
+    imported = graph_signature(load_spec(out).spec)
     inferred = out.read_text(encoding="utf-8").count("inferred: input")
     return (f"same graph ({len(model.layers) - 1} layers, {inferred} cut input names inferred)"
             if imported == truth else

@@ -5,6 +5,7 @@ Pure Python on the validated spec; no framework is imported here.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from specc.errors import LayerError
@@ -84,3 +85,16 @@ def infer(spec: Spec) -> ModelInfo:
         shapes[layer.name] = output
         infos.append(LayerInfo(index, layer, names, input_shapes, output, params, flops))
     return ModelInfo(spec, tuple(infos))
+
+
+def graph_signature(spec: Spec) -> Counter[int]:
+    """Each layer as its type and what it reads, recursively (inputs in any order where the
+    layer is commutative): equal, within one process, for two specs of the same graph
+    whatever their layers' names and order, as an imported one and the model's own."""
+    node = {spec.input.name: hash(("input", tuple(spec.input.shape)))}
+    for index, layer in enumerate(spec.layers):
+        sources = [node[name] for name in spec.input_names(index)]
+        if layer.commutative:
+            sources.sort()
+        node[layer.name] = hash((layer.type, tuple(sources)))
+    return Counter(node[layer.name] for layer in spec.layers)

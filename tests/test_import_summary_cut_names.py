@@ -15,10 +15,9 @@ import pytest
 from keras import layers
 
 from specc.cli import main
+from specc.graph import graph_signature
 from specc.importers.keras import import_model_object
-from specc.spec.load import LoadedSpec, load_spec, load_spec_text
-
-MERGES = {"Add", "Multiply", "Maximum", "Minimum", "Average"}  # their inputs' order is free
+from specc.spec.load import load_spec, load_spec_text
 
 
 def residual_blocks(prefix: str, blocks: int = 2) -> keras.Model:
@@ -47,21 +46,6 @@ def printed(model: keras.Model, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     return path
 
 
-def graph(loaded: LoadedSpec) -> Counter[int]:
-    """Each layer as (type, expected figures, what it reads, recursively): equal for two
-    specs of the same graph, whatever their names and their order."""
-    spec = loaded.spec
-    node = {spec.input.name: hash(("input", tuple(spec.input.shape)))}
-    previous = spec.input.name
-    for layer in spec.layers:
-        sources = [node[name] for name in (layer.inputs or [previous])]
-        if layer.type in MERGES:
-            sources.sort()
-        node[layer.name] = hash((layer.type, tuple(sources)))
-        previous = layer.name
-    return Counter(value for name, value in node.items() if name != spec.input.name)
-
-
 def imported_summary(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, Path]:
     out = path.with_suffix(".yaml")
     code = main(["import", "summary", str(path), "-o", str(out)])
@@ -69,7 +53,8 @@ def imported_summary(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[in
 
 
 def truth(model: keras.Model) -> Counter[int]:
-    return graph(load_spec_text(import_model_object(model, model.name).text, "<keras>"))
+    return graph_signature(load_spec_text(import_model_object(model, model.name).text,
+                                          "<keras>").spec)
 
 
 def test_names_cut_with_an_ellipsis_are_inferred_from_the_graph(
@@ -80,7 +65,7 @@ def test_names_cut_with_an_ellipsis_are_inferred_from_the_graph(
     assert "stage0_expand_co…" in path.read_text(encoding="utf-8")  # the names are cut
     code, err, out = imported_summary(path, capsys)
     assert code == 0, err
-    assert graph(load_spec(out)) == truth(model)
+    assert graph_signature(load_spec(out).spec) == truth(model)
     assert "inferred: input stage0_expand_conv" in out.read_text(encoding="utf-8")
 
 
@@ -111,3 +96,25 @@ def test_a_nested_model_row_is_one_line_exit_2(
     assert code == 2 and not out.exists()
     assert "layer stem: is a nested Sequential model" in err and "specc import keras" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _two_branches(merge: str, order: str, second_from: str = "a") -> str:
+    return f"""
+name: branches
+input: {{shape: [4]}}
+layers:
+  - {{name: a, type: Dense, units: 3}}
+  - {{name: b, type: Dense, units: 3, inputs: [{second_from}]}}
+  - {{name: m, type: {merge}, inputs: [{order}]}}
+"""
+
+
+def test_the_graph_signature_sees_wiring_and_only_the_order_that_matters() -> None:
+    def signature(text: str) -> Counter[int]:
+        return graph_signature(load_spec_text(text, "<spec>").spec)
+
+    assert signature(_two_branches("Add", "a, b")) == signature(_two_branches("Add", "b, a"))
+    assert signature(_two_branches("Subtract", "a, b")) != signature(
+        _two_branches("Subtract", "b, a"))
+    assert signature(_two_branches("Add", "a, b")) != signature(
+        _two_branches("Add", "a, b", second_from="input"))

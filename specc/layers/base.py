@@ -87,6 +87,8 @@ class Layer(BaseModel):
 
     # How many inputs the layer takes: 1 for most, None for merge layers taking any number.
     arity: ClassVar[int | None] = 1
+    # Whether the order of its inputs makes no difference to what it computes (Add, Maximum).
+    commutative: ClassVar[bool] = False
 
     @classmethod
     def type_name(cls) -> str:

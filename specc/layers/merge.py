@@ -55,6 +55,7 @@ def broadcast_shapes(first: Shape, second: Shape) -> Shape:
 class ElementwiseMerge(BaseMerge):
     """A merge applying one element-wise operation across its inputs, broadcasting as Keras."""
 
+    commutative: ClassVar[bool] = True
     # FLOPs per output element and per input after the first.
     flops_per_operand: ClassVar[int] = 1
 
@@ -115,6 +116,7 @@ class Add(ElementwiseMerge):
 @register_layer
 class Subtract(ElementwiseMerge):
     type: Literal["Subtract"]
+    commutative: ClassVar[bool] = False
 
     def checked_inputs(self, input_shapes: Sequence[Shape]) -> Sequence[Shape]:
         if len(input_shapes) != 2:
