@@ -34,6 +34,8 @@ MAX_ALTERNATIVES = 4  # "also fits" values listed in a note
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_WIRING_TRIES = 256  # input combinations tried for one row whose inputs' names are cut
 _NESTED_MODELS = frozenset({"Sequential", "Functional", "Model"})  # one row for many layers
+# A row's input: the layer's name, or (the name as the table cut it, every layer it could be).
+_Input = str | tuple[str, list[str]]
 
 
 def _positions(choices: list[tuple[str, ...]]) -> list[list[str]]:
@@ -248,13 +250,13 @@ class _Builder:
 
     # --- wiring
 
-    def _resolve_inputs(self, index: int, entries: tuple[str | tuple[str, list[str]], ...],
+    def _resolve_inputs(self, index: int, entries: tuple[_Input, ...],
                         read: set[str], wired: dict[str, tuple[str, ...]],
                         candidates: list[str], shapes: dict[str, Shape]) -> tuple[str, ...]:
         """A row's inputs. A "Connected to" name the table cut may fit several layers above
         it. Of the choices whose shapes reproduce this row's figures, the one reading only
         layers no row reads yet is taken (every layer but the last feeds another), else the
-        only one; several such choices are an error. The choice is marked as guessed."""
+        only one; several such choices are an error. The choice is marked as inferred."""
         if all(isinstance(entry, str) for entry in entries):
             return tuple(entry for entry in entries if isinstance(entry, str))
         row = self.rows[index]
@@ -287,8 +289,7 @@ class _Builder:
         read.update(chosen)
         return chosen
 
-
-    def _ambiguous(self, row: PrintedLayer, entries: tuple[str | tuple[str, list[str]], ...],
+    def _ambiguous(self, row: PrintedLayer, entries: tuple[_Input, ...],
                    options: list[list[str]]) -> SpeccError:
         position = next(i for i, entry in enumerate(entries)
                         if not isinstance(entry, str) and len(options[i]) > 1)
@@ -302,21 +303,18 @@ class _Builder:
                     shapes: dict[str, Shape]) -> bool:
         """Whether a type of this row, reading `sources`, reproduces its printed figures."""
         row = self.rows[index]
-        in_shapes = tuple(shapes[source] for source in sources)
-        base: dict[str, Any] = {"name": self.imported_names[index], "inputs": sources,
-                                "expect": LayerExpect(shape=row.output_shape, params=row.params)}
-        is_last = index == len(self.rows) - 1
-        return any(self._fits(LAYER_TYPES[type_name], {**base, "type": type_name}, row,
-                              in_shapes, is_last)[0] for type_name in candidates)
+        return bool(self._fitting_types(self._base(index, row, sources), row, candidates,
+                                        tuple(shapes[source] for source in sources),
+                                        is_last=index == len(self.rows) - 1))
 
-    def _sources(self, index: int) -> tuple[str | tuple[str, list[str]], ...]:
+    def _sources(self, index: int) -> tuple[_Input, ...]:
         row = self.rows[index]
         previous = self.imported_names[index - 1] if index else self._input_name()
         if not self.summary.functional or not row.connections:
             return (previous,)
         return tuple(self._source(index, connection) for connection in row.connections)
 
-    def _source(self, index: int, connection: Any) -> str | tuple[str, list[str]]:
+    def _source(self, index: int, connection: Any) -> _Input:
         """The layer a connection names, or (the printed name, every layer it could be)."""
         row = self.rows[index]
         printed = ([self.input_row] if self.input_row else []) + self.rows[:index]
@@ -348,18 +346,9 @@ class _Builder:
         sources: tuple[str, ...],
     ) -> Layer:
         name = self.imported_names[index]
-        previous = self.imported_names[index - 1] if index else self._input_name()
-        base: dict[str, Any] = {"name": name}
-        if sources != (previous,):
-            base["inputs"] = sources
-        base["expect"] = LayerExpect(shape=row.output_shape, params=row.params)
+        base = self._base(index, row, sources)
         is_last = index == len(self.rows) - 1
-        found = {}
-        for type_name in candidates:
-            fits, out = self._fits(LAYER_TYPES[type_name], {**base, "type": type_name}, row,
-                                   in_shapes, is_last)
-            if fits:
-                found[type_name] = (fits, out)
+        found = self._fitting_types(base, row, candidates, in_shapes, is_last)
         if len(candidates) > 1 and len(found) != 1:
             which = " or ".join(found or candidates)
             raise error_at(self.file, row.line, f"layer {row.name}: the type is cut to "
@@ -385,6 +374,29 @@ class _Builder:
         for text in _notes(chosen, fits):
             self.note(name, row.line, label, text)
         return chosen.layer
+
+    def _base(self, index: int, row: PrintedLayer, sources: tuple[str, ...]) -> dict[str, Any]:
+        """The row's layer without its type: name, `inputs` where not the previous layer, and
+        the printed figures as expectations."""
+        previous = self.imported_names[index - 1] if index else self._input_name()
+        base: dict[str, Any] = {"name": self.imported_names[index]}
+        if sources != (previous,):
+            base["inputs"] = sources
+        base["expect"] = LayerExpect(shape=row.output_shape, params=row.params)
+        return base
+
+    def _fitting_types(
+        self, base: dict[str, Any], row: PrintedLayer, candidates: list[str],
+        in_shapes: tuple[Shape, ...], is_last: bool,
+    ) -> dict[str, tuple[list[_Fit], Shape | None]]:
+        """The candidate types with a configuration reproducing the row, and those fits."""
+        found = {}
+        for type_name in candidates:
+            fits, out = self._fits(LAYER_TYPES[type_name], {**base, "type": type_name}, row,
+                                   in_shapes, is_last)
+            if fits:
+                found[type_name] = (fits, out)
+        return found
 
     def _fits(
         self, cls: type[Layer], base: dict[str, Any], row: PrintedLayer,
