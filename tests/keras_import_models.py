@@ -136,3 +136,9 @@ def layer_aliases() -> keras.Model:
     x = layers.ELU(name="elu")(layers.Identity(name="same")(x))
     x = layers.Dense(5, name="head")(layers.Flatten(name="flat")(x))
     return keras.Model(inputs, layers.Softmax(name="probabilities")(x), name="layer_aliases")
+
+
+def channels_first_dropout() -> keras.Model:
+    inputs = keras.Input((4, 6, 6))
+    return keras.Model(inputs, layers.SpatialDropout2D(0.1, data_format="channels_first",
+                                                       name="drop")(inputs))

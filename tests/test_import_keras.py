@@ -218,6 +218,8 @@ BAD_MODELS = {
     "no file": ("missing.keras", "missing.keras: no such file"),
     "subclassed": (f"{MODELS}:subclassed", "_Subclassed is a subclassed keras.Model"),
     "never built": (f"{MODELS}:unbuilt_sequential", "has no input shape"),
+    "alias argument": (f"{MODELS}:channels_first_dropout",
+                       "layer 'drop' (SpatialDropout2D): argument `data_format`='channels_first'"),
 }
 
 

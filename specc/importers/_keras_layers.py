@@ -222,7 +222,11 @@ def _custom_scale(flattener: _Flattener, operation: Any, node: Any, inputs: list
 
 
 def _alias(flattener: _Flattener, operation: Any, node: Any, inputs: list[str],
-           arguments: dict[str, Any], shown: str) -> list[SpecLayer]:
+           arguments: dict[str, Any], read: tuple[str, ...] = ()) -> list[SpecLayer]:
+    """The specc layer `arguments` describe; every config key besides those `read` must hold
+    Keras's default, as for any other layer."""
+    _check_defaults(flattener, operation, operation.get_config(), {}, read)
+    shown = ", ".join(f"{key}={getattr(operation, key)}" for key in read)
     entry = {"name": flattener.unique_name(operation.name), **arguments, "inputs": inputs}
     return [_spec_layer(entry, node, operation, {},
                         f"translated from Keras's {type(operation).__name__}({shown}): the same "
@@ -233,7 +237,7 @@ def _leaky_relu(flattener: _Flattener, operation: Any, node: Any, inputs: list[s
     """LeakyReLU(a): x where x >= 0, a * x below; ReLU(negative_slope=a) is that function."""
     slope = float(operation.negative_slope)
     return _alias(flattener, operation, node, inputs,
-                  {"type": "ReLU", "negative_slope": slope}, f"negative_slope={slope}")
+                  {"type": "ReLU", "negative_slope": slope}, ("negative_slope",))
 
 
 def _softmax(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
@@ -243,7 +247,7 @@ def _softmax(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]
         raise flattener.refuse(operation, f"takes the softmax over axis {axis}; specc's softmax "
                                "activation takes it over the last axis only")
     return _alias(flattener, operation, node, inputs,
-                  {"type": "Activation", "activation": "softmax"}, f"axis={axis}")
+                  {"type": "Activation", "activation": "softmax"}, ("axis",))
 
 
 def _elu(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
@@ -251,25 +255,22 @@ def _elu(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) ->
         raise flattener.refuse(operation, f"has alpha={operation.alpha}; specc's elu activation "
                                "is Keras's, with alpha=1.0")
     return _alias(flattener, operation, node, inputs,
-                  {"type": "Activation", "activation": "elu"}, "alpha=1.0")
+                  {"type": "Activation", "activation": "elu"}, ("alpha",))
 
 
 def _identity(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
     return _alias(flattener, operation, node, inputs,
-                  {"type": "Activation", "activation": "linear"}, "")
+                  {"type": "Activation", "activation": "linear"})
 
 
 def _spatial_dropout(flattener: _Flattener, operation: Any, node: Any, inputs: list[str]) -> list[SpecLayer]:
     """SpatialDropout2D drops whole channels: Dropout with one draw per sample and channel,
     noise_shape (batch, 1, 1, C), which is how Keras implements it."""
-    if operation.data_format != "channels_last":
-        raise flattener.refuse(operation, f"argument `data_format`={operation.data_format!r} is "
-                               "not supported by specc (it needs 'channels_last')")
     channels = int(node.input_tensors[0].shape[-1])
     rate = float(operation.rate)
     return _alias(flattener, operation, node, inputs,
                   {"type": "Dropout", "rate": rate, "noise_shape": [None, 1, 1, channels]},
-                  f"rate={rate}")
+                  ("rate",))
 
 
 _CUSTOM = {
