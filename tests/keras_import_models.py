@@ -75,6 +75,11 @@ def regularized() -> keras.Model:
     return keras.Model(inputs, layers.Dense(2, kernel_regularizer="l2", name="decayed")(inputs))
 
 
+def unsupported_activation() -> keras.Model:
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, activation="softsign", name="head")(inputs))
+
+
 class Doubling(layers.Layer):
     def call(self, x: object) -> object:
         return x * 2

@@ -210,6 +210,8 @@ BAD_MODELS = {
                     "layer 'temporal' (Conv1D): is not a layer type specc supports"),
     "regularizer": (f"{MODELS}:regularized",
                     "layer 'decayed' (Dense): argument `kernel_regularizer`="),
+    "activation": (f"{MODELS}:unsupported_activation",
+                   "layer head (Dense): Invalid value for argument `activation`. Expected one of"),
     "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
     "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
     "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),
@@ -237,7 +239,7 @@ def test_bad_models_are_one_line_exit_2_nothing_written(
                  "--weights", str(out / "w.safetensors")])
     err = capsys.readouterr().err
     assert code == 2
-    assert expected in err
+    assert expected in err and "Did you mean" not in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert list(out.iterdir()) == []
 

@@ -356,8 +356,12 @@ def import_model_object(model: Any, source: str,
 
 
 def _render(model: Any, flattener: _Flattener, source: str) -> str:
+    from pydantic import ValidationError
+
+    from specc.spec.diagnostics import locate_validation_error
     from specc.spec.model import Spec
     from specc.spec.writer import render_spec
+    from specc.spec.yaml_source import SourceMap
 
     entries = []
     previous = flattener.input_name
@@ -380,9 +384,12 @@ def _render(model: Any, flattener: _Flattener, source: str) -> str:
     }
     try:
         spec = Spec.model_validate(document)
-    except Exception as error:  # noqa: BLE001  (a value the spec language refuses)
-        raise SpeccError(f"{source}: the imported spec is not valid: "
-                         f"{_first_line(error)}") from None
+    except ValidationError as error:  # a value the spec language refuses, worded as for a spec
+        located = locate_validation_error(error, document, SourceMap(source), Spec)
+        # A spelling hint helps whoever typed a spec; a model's value is no typo, and the
+        # nearest name (softsign: softplus) is another function.
+        message = re.sub(r" Did you mean '[^']*'\?$", "", located.message)
+        raise SpeccError(f"{source}: {message}") from None
     comments = {layer.entry["name"]: layer.comment for layer in flattener.layers if layer.comment}
     header = (f"Imported by specc import keras from {source}.\n"
               "Expectations are the Keras model's own figures." + _precision_note(model))
