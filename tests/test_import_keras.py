@@ -244,6 +244,23 @@ def test_bad_models_are_one_line_exit_2_nothing_written(
     assert list(out.iterdir()) == []
 
 
+def test_weights_onto_the_spec_itself_or_a_pipe_are_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import stat
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    spec = tmp_path / "spec.yaml"
+    for weights, expected in ((spec, "is the spec's own file"),
+                              (pipe, "is a device, pipe or socket, not a file")):
+        code = main(["import", "keras", f"{MODELS}:unbuilt_sequential", "--input-shape", "6,5,3",
+                     "-o", str(spec), "--weights", str(weights)])
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+        assert sorted(os.listdir(tmp_path)) == ["pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
+
+
 def test_a_keras_file_is_loaded_in_safe_mode_its_code_never_runs(tmp_path: Path, capsys) -> None:
     import keras
     from keras import layers

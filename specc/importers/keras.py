@@ -20,6 +20,7 @@ import argparse
 import importlib
 import inspect
 import keyword
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_spec_text(imported.text, args.output)
     failed = [check for check in check_expectations(loaded) if not check.met]
     if args.weights:
-        _check_writable(args.weights)
+        _check_writable(args.weights, args.output)
     write_output(args.output, imported.text)
     if args.weights:
         save_weights(Path(args.weights), imported.weights)
@@ -90,12 +91,17 @@ def _parse_input_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
-def _check_writable(path: str) -> None:
+def _check_writable(path: str, spec: str) -> None:
+    from specc.files import check_replaceable
+
     target = Path(path)
     if not target.parent.is_dir():
         raise SpeccError(f"{path}: the folder {str(target.parent)!r} does not exist")
     if target.is_dir():
         raise SpeccError(f"{path}: is a folder; give the weights file's name")
+    if spec != "-" and os.path.realpath(target) == os.path.realpath(spec):
+        raise SpeccError(f"{path}: is the spec's own file (-o); give the weights another name")
+    check_replaceable(target)
 
 
 # --- loading the model ---
@@ -423,20 +429,13 @@ def _weights(layers: list[SpecLayer]) -> dict[str, np.ndarray]:
 
 def save_weights(path: Path, weights: dict[str, np.ndarray]) -> None:
     """The weights as one safetensors file, written to a temporary name and renamed."""
-    import os
-    import tempfile
-
     import numpy as np
     from safetensors.numpy import save_file
 
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        save_file({key: np.ascontiguousarray(value) for key, value in weights.items()}, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    from specc.files import atomic_path
+
+    with atomic_path(path) as temp:
+        save_file({key: np.ascontiguousarray(value) for key, value in weights.items()}, str(temp))
 
 
 __all__ = ["HELP", "ImportedModel", "add_arguments", "import_keras_model", "import_model_object",
