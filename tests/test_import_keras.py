@@ -188,7 +188,9 @@ def test_a_sequential_never_built_is_built_with_input_shape(tmp_path: Path) -> N
     assert spec.info.total_params == (3 * 3 * 3 * 4 + 4) + (4 * 3 * 4 * 2 + 2)
 
 
-def _bad_keras_files(tmp_path: Path) -> dict[str, Path]:
+def _bad_keras_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    import zipfile
+
     import keras
     from keras import layers
 
@@ -200,7 +202,17 @@ def _bad_keras_files(tmp_path: Path) -> dict[str, Path]:
     corrupt.write_bytes(os.urandom(2048))
     truncated = tmp_path / "truncated.keras"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    return {"corrupt": corrupt, "truncated": truncated}
+    bomb = tmp_path / "bomb.keras"  # 65 MiB of config.json in a few hundred KiB, valid JSON
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            padding = b" " * (65 << 20) if item.filename == "config.json" else b""
+            out.writestr(item.filename, padding + source.read(item))
+    folder = tmp_path / "folder.keras"
+    folder.mkdir()
+    return {"corrupt": (corrupt, "not a .keras model archive: BadZipFile"),
+            "truncated": (truncated, "not a .keras model archive: BadZipFile"),
+            "bomb": (bomb, "its config.json declares 68,"),
+            "folder": (folder, "folder.keras: is a folder, not a model file")}
 
 
 BAD_MODELS = {
@@ -225,14 +237,15 @@ BAD_MODELS = {
 }
 
 
-@pytest.mark.parametrize("case", [*BAD_MODELS, "corrupt", "truncated"])
+@pytest.mark.parametrize("case", [*BAD_MODELS, "corrupt", "truncated", "bomb", "folder"])
 def test_bad_models_are_one_line_exit_2_nothing_written(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if case in BAD_MODELS:
         model, expected = BAD_MODELS[case]
     else:
-        model, expected = str(_bad_keras_files(tmp_path)[case]), "cannot be loaded as a Keras model"
+        path, expected = _bad_keras_files(tmp_path)[case]
+        model = str(path)
     out = tmp_path / "out"
     out.mkdir()
     code = main(["import", "keras", model, "-o", str(out / "spec.yaml"),

@@ -116,8 +116,12 @@ def load_keras_model(source: str) -> Any:
 
     path = Path(source)
     if source.endswith((".keras", ".h5", ".hdf5")):
+        if path.is_dir():
+            raise SpeccError(f"{source}: is a folder, not a model file")
         if not path.is_file():
             raise SpeccError(f"{source}: no such file")
+        if source.endswith(".keras"):
+            _check_keras_archive(path, source)
         try:
             # safe_mode=True: a Lambda's pickled code in the file is refused, never run.
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -132,6 +136,26 @@ def load_keras_model(source: str) -> Any:
     if not isinstance(model, keras.Model):
         raise SpeccError(f"{source}: returned a {type(model).__name__}, not a Keras model")
     return model
+
+
+# Keras reads config.json whole into memory and parses it (up to 4 GiB before its own bomb
+# guard); NASNetLarge's, 1040 layers, is under 2 MiB.
+MAX_KERAS_CONFIG_BYTES = 64 << 20
+
+
+def _check_keras_archive(path: Path, source: str) -> None:
+    """A `.keras` zip whose config.json is of a model's size, checked before Keras reads it:
+    a few compressed MiB can declare gigabytes (a decompression bomb)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = archive.getinfo("config.json").file_size
+    except (zipfile.BadZipFile, KeyError) as error:  # an OSError says `path: what is wrong`
+        raise SpeccError(f"{source}: not a .keras model archive: {_first_line(error)}") from None
+    if size > MAX_KERAS_CONFIG_BYTES:
+        raise SpeccError(f"{source}: its config.json declares {size:,} bytes, over specc's limit "
+                         f"of {MAX_KERAS_CONFIG_BYTES:,} for a model's configuration")
 
 
 def _call_constructor(source: str) -> Any:
