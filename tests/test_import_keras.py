@@ -388,3 +388,23 @@ def test_keras_layers_that_are_another_layer_are_translated_exactly(tmp_path: Pa
     assert "translated from Keras's LeakyReLU(negative_slope=0.3)" in spec_path.read_text()
     batch = np.random.default_rng(1).normal(size=(4, 6, 6, 3)).astype(np.float32)
     _assert_port_computes(layer_aliases(), spec_path, weights, tmp_path / "build", batch)
+
+
+@pytest.mark.parametrize("axis", [-1, None])
+def test_an_adapted_normalization_imports_with_its_state_and_ports(axis: int | None,
+                                                                    tmp_path: Path) -> None:
+    """adapt() leaves mean, variance and a scalar count as weights; the scalar stays a scalar
+    in the weights file (it became shape (1,), which `build --weights` refused)."""
+    import keras
+    from keras import layers
+
+    normalization = layers.Normalization(axis=axis, name="norm")
+    normalization.adapt(np.random.default_rng(0).normal(2.0, 3.0, (32, 5, 5, 3)).astype(np.float32))
+    inputs = keras.Input((5, 5, 3))
+    x = layers.Conv2D(2, 3, name="conv")(normalization(inputs))
+    model = keras.Model(inputs, layers.Flatten(name="flat")(x))
+    model.save(tmp_path / "adapted.keras")
+    code, spec_path, weights = _import(tmp_path, str(tmp_path / "adapted.keras"))
+    assert code == 0
+    batch = np.random.default_rng(1).normal(2.0, 3.0, (2, 5, 5, 3)).astype(np.float32)
+    _assert_port_computes(model, spec_path, weights, tmp_path / "build", batch)

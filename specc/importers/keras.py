@@ -459,7 +459,9 @@ def save_weights(path: Path, weights: dict[str, np.ndarray]) -> None:
     from specc.files import atomic_path
 
     with atomic_path(path) as temp:
-        save_file({key: np.ascontiguousarray(value) for key, value in weights.items()}, str(temp))
+        # ascontiguousarray alone makes a scalar (an adapted Normalization's count) shape (1,)
+        save_file({key: np.ascontiguousarray(value).reshape(value.shape)
+                   for key, value in weights.items()}, str(temp))
 
 
 __all__ = ["HELP", "ImportedModel", "add_arguments", "import_keras_model", "import_model_object",
