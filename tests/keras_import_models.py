@@ -147,3 +147,23 @@ def channels_first_dropout() -> keras.Model:
     inputs = keras.Input((4, 6, 6))
     return keras.Model(inputs, layers.SpatialDropout2D(0.1, data_format="channels_first",
                                                        name="drop")(inputs))
+
+
+def activation_object() -> keras.Model:
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, activation=layers.LeakyReLU(0.1),
+                                            name="head")(inputs))
+
+
+def sourceless_activation() -> keras.Model:
+    """A lambda activation whose source Keras cannot find, as one defined by exec()."""
+    namespace: dict[str, object] = {}
+    exec("double = lambda x: x * 2", namespace)  # noqa: S102  (the test's own code)
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, activation=namespace["double"],
+                                            name="head")(inputs))
+
+
+def array_rescaling() -> keras.Model:
+    inputs = keras.Input((4, 4, 3))
+    return keras.Model(inputs, layers.Rescaling(np.array([1.0, 2.0, 0.5]), name="scale")(inputs))

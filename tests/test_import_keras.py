@@ -224,6 +224,11 @@ BAD_MODELS = {
                     "layer 'decayed' (Dense): argument `kernel_regularizer`="),
     "activation": (f"{MODELS}:unsupported_activation",
                    "layer head (Dense): Invalid value for argument `activation`. Expected one of"),
+    "activation object": (f"{MODELS}:activation_object", ("layer 'head' (Dense): argument "
+                          "`activation` is a LeakyReLU object; specc reads an activation given "
+                          "by its name")),
+    "sourceless lambda": (f"{MODELS}:sourceless_activation", ("layer 'head' (Dense): its "
+                          "configuration cannot be read: OSError: could not get source code")),
     "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
     "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
     "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),
@@ -408,3 +413,10 @@ def test_an_adapted_normalization_imports_with_its_state_and_ports(axis: int | N
     assert code == 0
     batch = np.random.default_rng(1).normal(2.0, 3.0, (2, 5, 5, 3)).astype(np.float32)
     _assert_port_computes(model, spec_path, weights, tmp_path / "build", batch)
+
+
+def test_an_array_argument_serialised_by_keras_is_read_as_its_values(tmp_path: Path) -> None:
+    """Rescaling(np.array(...)) serialises its scale as {class_name: __numpy__, ...}."""
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:array_rescaling")
+    assert code == 0
+    assert load_spec(spec_path).spec.layers[0].scale == (1.0, 2.0, 0.5)

@@ -37,7 +37,7 @@ def translate(flattener: _Flattener, operation: Any, node: Any, inputs: list[str
     if spec_type is None or kind is not getattr(keras.layers, kind.__name__, None):
         raise flattener.refuse(operation, "is not a layer type specc supports; the supported "
                                f"types are {', '.join(sorted(LAYER_TYPES))}")
-    config = operation.get_config()
+    config = _config(flattener, operation)
     input_shapes = [_shape(tensor) for tensor in node.input_tensors]
     try:
         arguments = spec_type.from_keras_config(config, input_shapes)
@@ -51,6 +51,18 @@ def translate(flattener: _Flattener, operation: Any, node: Any, inputs: list[str
     if not operation.trainable and operation.weights:
         entry["trainable"] = False
     return [_spec_layer(entry, node, operation, _own_weights(operation))]
+
+
+def _config(flattener: _Flattener, operation: Any) -> dict[str, Any]:
+    """The layer's get_config(), which runs Keras's serialisers: a lambda activation whose
+    source is not on disk (defined in a notebook or by exec) makes them raise."""
+    from specc.importers.keras import _first_line
+
+    try:
+        return operation.get_config()
+    except Exception as error:  # noqa: BLE001  (any serialiser's failure is one line)
+        raise flattener.refuse(operation, "its configuration cannot be read: "
+                               f"{_first_line(error)}") from None
 
 
 def _shape(tensor: Any) -> tuple[int, ...]:
@@ -225,7 +237,7 @@ def _alias(flattener: _Flattener, operation: Any, node: Any, inputs: list[str],
            arguments: dict[str, Any], read: tuple[str, ...] = ()) -> list[SpecLayer]:
     """The specc layer `arguments` describe; every config key besides those `read` must hold
     Keras's default, as for any other layer."""
-    _check_defaults(flattener, operation, operation.get_config(), {}, read)
+    _check_defaults(flattener, operation, _config(flattener, operation), {}, read)
     shown = ", ".join(f"{key}={getattr(operation, key)}" for key in read)
     entry = {"name": flattener.unique_name(operation.name), **arguments, "inputs": inputs}
     return [_spec_layer(entry, node, operation, {},

@@ -177,6 +177,10 @@ class Layer(BaseModel):
             value = _plain_value(config[name])
             if name.endswith("_initializer"):
                 value = initializer_from_keras(name, value)
+            elif name == "activation" and isinstance(value, dict):
+                raise ValueError(f"argument `activation` is a {value.get('class_name')} object; "
+                                 "specc reads an activation given by its name (e.g. "
+                                 "activation='relu')")
             elif name == "activation" and value == "linear" and field.default is None:
                 value = None  # Keras writes its default, no activation, as "linear"
             elif _takes_floats_only(field.annotation):
@@ -234,9 +238,12 @@ def elements(shape: Iterable[int]) -> int:
 
 
 def _plain_value(value: Any) -> Any:
-    """numpy scalars and arrays in a Keras config as Python numbers and lists."""
+    """numpy scalars and arrays in a Keras config as Python numbers and lists, also as Keras
+    serialises an array argument (Rescaling's scale): {class_name: __numpy__, config: ...}."""
     if hasattr(value, "tolist"):
         return value.tolist()
+    if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+        return _plain_value((value.get("config") or {}).get("value"))
     if isinstance(value, list | tuple):
         return [_plain_value(item) for item in value]
     return value
