@@ -420,3 +420,26 @@ def test_an_array_argument_serialised_by_keras_is_read_as_its_values(tmp_path: P
     code, spec_path, _ = _import(tmp_path, f"{MODELS}:array_rescaling")
     assert code == 0
     assert load_spec(spec_path).spec.layers[0].scale == (1.0, 2.0, 0.5)
+
+
+def test_a_model_module_in_the_working_folder_and_a_model_object_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`specc import keras my_models:model` where my_models.py is in the working folder: the
+    `specc` script has neither it nor '' on sys.path (python -m has), and `model` may be a
+    model object, not a function (a Keras model is callable: it was called with no input)."""
+    import sys
+
+    (tmp_path / "cwd_models.py").write_text(
+        "import keras\nfrom keras import layers\n\n\n"
+        "def build():\n"
+        "    inputs = keras.Input((4,))\n"
+        "    return keras.Model(inputs, layers.Dense(3, name='head')(inputs))\n\n\n"
+        "model = build()\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    for name in ("build", "model"):
+        (tmp_path / name).mkdir()
+        code, spec_path, _ = _import(tmp_path / name, f"cwd_models:{name}")
+        assert code == 0
+        assert [layer.name for layer in load_spec(spec_path).spec.layers] == ["head"]

@@ -159,13 +159,22 @@ def _check_keras_archive(path: Path, source: str) -> None:
 
 
 def _call_constructor(source: str) -> Any:
+    """The model `module:name` names: a function's result, or a model object itself."""
+    import keras
+
     module_name, _, function_name = source.partition(":")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        # The `specc` script, unlike `python -m`, does not put the working folder on the
+        # path, where the user's own model module usually is; after, so it shadows nothing.
+        sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001
         raise SpeccError(f"{source}: cannot import module {module_name!r}: "
                          f"{_first_line(error)}") from None
     function = getattr(module, function_name, None)
+    if isinstance(function, keras.Model):
+        return function
     if not callable(function):
         raise SpeccError(f"{source}: module {module_name!r} has no function {function_name!r}")
     arguments: dict[str, Any] = {}
