@@ -221,7 +221,8 @@ BAD_MODELS = {
     "unsupported": (f"{MODELS}:unsupported_layer",
                     "layer 'temporal' (Conv1D): is not a layer type specc supports"),
     "regularizer": (f"{MODELS}:regularized",
-                    "layer 'decayed' (Dense): argument `kernel_regularizer`="),
+                    ("layer 'decayed' (Dense): argument `kernel_regularizer`=L2(l2=0.01) is not "
+                    "supported by specc (it needs Keras's default, None)")),
     "activation": (f"{MODELS}:unsupported_activation",
                    "layer head (Dense): Invalid value for argument `activation`. Expected one of"),
     "activation object": (f"{MODELS}:activation_object", ("layer 'head' (Dense): argument "

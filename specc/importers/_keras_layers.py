@@ -96,8 +96,19 @@ def _check_defaults(flattener: _Flattener, operation: Any, config: dict[str, Any
             continue
         if key in defaults and defaults[key] == value:
             continue
-        raise flattener.refuse(operation, f"argument `{key}`={value!r} is not supported by specc "
-                               f"(it needs Keras's default, {defaults.get(key)!r})")
+        raise flattener.refuse(operation, f"argument `{key}`={_show_config(value)} is not "
+                               "supported by specc (it needs Keras's default, "
+                               f"{_show_config(defaults.get(key))})")
+
+
+def _show_config(value: Any) -> str:
+    """A config value as Keras's constructor call, `L2(l2=0.01)`, where it is a serialised
+    object (an initializer, regularizer, constraint); repr otherwise."""
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str):
+        arguments = value.get("config") if isinstance(value.get("config"), dict) else {}
+        shown = ", ".join(f"{key}={item!r}" for key, item in arguments.items())
+        return f"{value['class_name']}({shown})"
+    return repr(value)
 
 
 def _default_config(operation: Any, config: dict[str, Any]) -> dict[str, Any]:
