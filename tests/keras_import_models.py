@@ -167,3 +167,8 @@ def sourceless_activation() -> keras.Model:
 def array_rescaling() -> keras.Model:
     inputs = keras.Input((4, 4, 3))
     return keras.Model(inputs, layers.Rescaling(np.array([1.0, 2.0, 0.5]), name="scale")(inputs))
+
+
+def divided_by_zero() -> keras.Model:
+    inputs = keras.Input((3,))
+    return keras.Model(inputs, inputs / np.array([1.0, 0.0, 2.0], "float32"))

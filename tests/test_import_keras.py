@@ -230,6 +230,8 @@ BAD_MODELS = {
                           "by its name")),
     "sourceless lambda": (f"{MODELS}:sourceless_activation", ("layer 'head' (Dense): its "
                           "configuration cannot be read: OSError: could not get source code")),
+    "divided by zero": (f"{MODELS}:divided_by_zero",
+                        "(TrueDivide): divides by zero (`x / [1.0, 0.0, 2.0]`)"),
     "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
     "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
     "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),

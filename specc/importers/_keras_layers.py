@@ -159,6 +159,10 @@ def _operation(flattener: _Flattener, operation: Any, node: Any, inputs: list[st
         raise flattener.refuse(operation, "its constant operand is not a scalar or one value "
                                "per channel")
     tensor_first = tensors[0]
+    if symbol == "/" and tensor_first and 0.0 in (constant if isinstance(constant, list)
+                                                  else [constant]):
+        raise flattener.refuse(operation, f"divides by zero (`x / {_show(constant)}`); specc's "
+                               "Rescaling takes a finite scale")
     scale, offset = _affine(kind, constant, tensor_first)
     if scale is None:
         raise flattener.refuse(operation, "dividing a constant by a tensor has no equivalent in "
