@@ -31,9 +31,9 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
         raise OSError(error.errno, error.strerror, str(path)) from None
     os.close(handle)
     temp = Path(name)
-    temp.chmod(mode)
     try:
         yield temp
+        temp.chmod(mode)  # after: a writer may have replaced the temporary file (safetensors)
         os.replace(temp, path)
     except OSError as error:
         temp.unlink(missing_ok=True)

@@ -103,6 +103,9 @@ def test_a_keras_file_imports_with_its_weights(suffix: str, tmp_path: Path) -> N
     from safetensors.numpy import load_file
 
     arrays = load_file(str(weights))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert weights.stat().st_mode & 0o777 == 0o666 & ~umask == spec_path.stat().st_mode & 0o777
     np.testing.assert_array_equal(arrays["conv/kernel"], model.get_layer("conv").kernel.numpy())
     assert set(arrays) == {"conv/kernel", "conv/bias", "head/kernel", "head/bias"}
     assert load_spec(spec_path).spec.input.name == "pixels"
