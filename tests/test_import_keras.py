@@ -449,3 +449,22 @@ def test_a_model_module_in_the_working_folder_and_a_model_object_import(
         code, spec_path, _ = _import(tmp_path / name, f"cwd_models:{name}")
         assert code == 0
         assert [layer.name for layer in load_spec(spec_path).spec.layers] == ["head"]
+
+
+def test_an_h5_file_with_keras_applications_layers_loads_and_ports(tmp_path: Path) -> None:
+    """A legacy .h5 names InceptionResNetV2's CustomScaleLayer and ConvNeXt's LayerScale
+    without their module: Keras could not find them ('Unknown layer')."""
+    import keras
+    from keras import layers
+    from keras_import_models import CustomScaleLayer, LayerScale
+
+    inputs = keras.Input((6, 6, 4))
+    residual = layers.Conv2D(4, 1, name="residual")(inputs)
+    x = CustomScaleLayer(0.17, name="scaled_sum")([inputs, residual])
+    x = LayerScale(0.5, 4, name="layer_scale")(x)
+    model = keras.Model(inputs, layers.Flatten(name="flat")(x))
+    model.save(tmp_path / "applications.h5")
+    code, spec_path, weights = _import(tmp_path, str(tmp_path / "applications.h5"))
+    assert code == 0
+    batch = np.random.default_rng(2).normal(size=(2, 6, 6, 4)).astype(np.float32)
+    _assert_port_computes(model, spec_path, weights, tmp_path / "build", batch)

@@ -309,3 +309,12 @@ _CUSTOM = {
     ("keras.src.layers.core.identity", "Identity"): _identity,
     ("keras.src.layers.regularization.spatial_dropout", "SpatialDropout2D"): _spatial_dropout,
 }
+
+
+def application_layers() -> dict[str, type]:
+    """keras.applications' own layers that specc translates, by class name: a legacy `.h5`
+    file names them without their module, so Keras cannot find them unless given them."""
+    import importlib
+
+    return {name: getattr(importlib.import_module(module), name)
+            for module, name in _CUSTOM if module.startswith("keras.src.applications.")}

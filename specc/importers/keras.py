@@ -110,6 +110,7 @@ def _check_writable(path: str, spec: str) -> None:
 def load_keras_model(source: str) -> Any:
     """The Keras model MODEL names; every failure is one SpeccError line naming it."""
     from specc.backends.quiet_keras import quiet_tensorflow
+    from specc.importers._keras_layers import application_layers
 
     quiet_tensorflow()
     import keras
@@ -124,7 +125,8 @@ def load_keras_model(source: str) -> Any:
             _check_keras_archive(path, source)
         try:
             # safe_mode=True: a Lambda's pickled code in the file is refused, never run.
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+            model = keras.saving.load_model(path, compile=False, safe_mode=True,
+                                            custom_objects=application_layers())
         except Exception as error:  # noqa: BLE001  (a corrupt file is one line, never a traceback)
             raise SpeccError(f"{source}: cannot be loaded as a Keras model: "
                              f"{_first_line(error)}") from None
