@@ -172,3 +172,23 @@ def array_rescaling() -> keras.Model:
 def divided_by_zero() -> keras.Model:
     inputs = keras.Input((3,))
     return keras.Model(inputs, inputs / np.array([1.0, 0.0, 2.0], "float32"))
+
+
+class _Doubled(keras.Model):
+    """Built as a functional model, but its call() doubles what the graph computes."""
+
+    def __init__(self) -> None:
+        inputs = keras.Input((4,))
+        super().__init__(inputs, layers.Dense(3, name="inner_head")(inputs), name="doubled")
+
+    def call(self, x: object, training: object = None) -> object:
+        return super().call(x) * 2.0
+
+
+def own_call() -> keras.Model:
+    return _Doubled()
+
+
+def nested_own_call() -> keras.Model:
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, layers.Dense(2, name="head")(_Doubled()(inputs)))

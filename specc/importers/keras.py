@@ -231,6 +231,7 @@ def _require_graph(model: Any, shape: tuple[int, ...] | None, source: str) -> No
     import keras
     from keras.src.models.functional import Functional
 
+    _refuse_own_call(model, source)
     if isinstance(model, keras.Sequential):
         if getattr(model, "_functional", None) is not None:
             return
@@ -247,6 +248,19 @@ def _require_graph(model: Any, shape: tuple[int, ...] | None, source: str) -> No
         raise SpeccError(f"{source}: {type(model).__name__} is a subclassed keras.Model, whose "
                          "layers are connected by Python code in call(); specc reads functional "
                          "and Sequential models")
+
+
+def _refuse_own_call(model: Any, source: str) -> None:
+    """A functional or Sequential model whose class overrides call() computes what that
+    Python code says, which the graph specc reads need not be (`super().call(x) * 2`)."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    for base in (keras.Sequential, Functional):
+        if isinstance(model, base) and type(model).call is not base.call:
+            raise SpeccError(f"{source}: model {model.name!r} ({type(model).__name__}) "
+                             "overrides call(), whose Python code may compute something other "
+                             "than its layer graph; specc reads the graph only")
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:
@@ -364,6 +378,7 @@ class _Flattener:
     def _inline(self, model: Any, node: Any, inputs: list[str | None]) -> None:
         if len(model.inputs) != len(inputs) or len(model.outputs) != 1:
             raise self.refuse(model, "is a nested model with several inputs or outputs")
+        _refuse_own_call(model, self.source)
         for inner, outer in zip(model.inputs, inputs, strict=True):
             self.tensor_names[id(inner)] = outer  # type: ignore[assignment]
         self.walk(model)
