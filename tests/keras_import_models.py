@@ -192,3 +192,25 @@ def own_call() -> keras.Model:
 def nested_own_call() -> keras.Model:
     inputs = keras.Input((4,))
     return keras.Model(inputs, layers.Dense(2, name="head")(_Doubled()(inputs)))
+
+
+def gelu(x: object) -> object:
+    """A function of one's own that Keras saves by its name, as if it were Keras's gelu."""
+    return keras.ops.tanh(x) * 3.0
+
+
+def own_named_activation() -> keras.Model:
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, layers.Dense(3, activation=gelu, name="head")(inputs))
+
+
+def tensorflow_activations() -> keras.Model:
+    """TensorFlow's own activation functions, which compute Keras's of the same name."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((4,))
+    x = layers.Dense(4, activation=tf.nn.silu, name="silu")(inputs)
+    x = layers.Dense(4, activation=tf.nn.leaky_relu, name="leaky")(x)
+    x = layers.Activation(tf.nn.gelu, name="gelu")(x)
+    return keras.Model(inputs, layers.Dense(3, activation=tf.nn.relu, name="head")(x))

@@ -69,7 +69,9 @@ def _assert_port_computes(keras_model: object, spec_path: Path, weights: Path, o
     ported.eval()
     expected = np.asarray(keras_model(batch, training=False))
     with torch.no_grad():
-        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
+        images = batch.ndim == 4  # the PyTorch model takes images channels-first
+        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy() if images
+                                         else batch)).numpy()
     assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
 
 
@@ -238,6 +240,9 @@ BAD_MODELS = {
     "own call": (f"{MODELS}:own_call", "model 'doubled' (_Doubled) overrides call()"),
     "nested own call": (f"{MODELS}:nested_own_call",
                         "model 'doubled' (_Doubled) overrides call()"),
+    "own activation": (f"{MODELS}:own_named_activation", ("layer 'head' (Dense): its "
+                       "activation is keras_import_models.gelu, which Keras saves as 'gelu' but "
+                       "which does not compute Keras's gelu")),
     "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
     "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
     "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),
@@ -471,3 +476,15 @@ def test_an_h5_file_with_keras_applications_layers_loads_and_ports(tmp_path: Pat
     assert code == 0
     batch = np.random.default_rng(2).normal(size=(2, 6, 6, 4)).astype(np.float32)
     _assert_port_computes(model, spec_path, weights, tmp_path / "build", batch)
+
+
+def test_tensorflow_activation_functions_import_as_keras_ones_and_port(tmp_path: Path) -> None:
+    """tf.nn.silu is saved as {class_name: function, config: swish}, refused before."""
+    from keras_import_models import tensorflow_activations
+
+    code, spec_path, weights = _import(tmp_path, f"{MODELS}:tensorflow_activations")
+    assert code == 0
+    activations = [layer.activation for layer in load_spec(spec_path).spec.layers]
+    assert activations == ["swish", "leaky_relu", "gelu", "relu"]
+    batch = np.random.default_rng(3).normal(size=(4, 4)).astype(np.float32)
+    _assert_port_computes(tensorflow_activations(), spec_path, weights, tmp_path / "build", batch)

@@ -46,11 +46,42 @@ def translate(flattener: _Flattener, operation: Any, node: Any, inputs: list[str
     # Spec fields the type left out hold the spec's default, which is Keras's.
     read = (*spec_type.model_fields, *spec_type.keras_config_read)
     _check_defaults(flattener, operation, config, arguments, read)
+    _check_activation(flattener, operation, config)
     entry = {"name": flattener.unique_name(operation.name), "type": kind.__name__, **arguments,
              "inputs": inputs}
     if not operation.trainable and operation.weights:
         entry["trainable"] = False
     return [_spec_layer(entry, node, operation, _own_weights(operation))]
+
+
+def _check_activation(flattener: _Flattener, operation: Any, config: dict[str, Any]) -> None:
+    """get_config() names an activation function by its __name__ where that is a Keras
+    activation's, so a user's own `def gelu(x)` reads as Keras's gelu: the function the layer
+    holds must compute what the name does (tf.nn.relu does; compared on a fixed probe)."""
+    import keras
+
+    from specc.layers.base import activation_name
+
+    function = getattr(operation, "activation", None)
+    if "activation" not in config or function is None:
+        return
+    name = activation_name(config["activation"])  # read before, so it is one
+    try:
+        named = keras.activations.get(name)
+    except ValueError:
+        return  # a name Keras does not know; the spec's validation says so
+    if function is named:
+        return
+    probe = np.linspace(-6.0, 6.0, 49, dtype=np.float32)
+    try:
+        same = np.allclose(np.asarray(function(probe)), np.asarray(named(probe)),
+                           rtol=1e-5, atol=1e-6)
+    except Exception:  # noqa: BLE001  (the user's function failing on a vector)
+        same = False
+    if not same:
+        shown = f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}"
+        raise flattener.refuse(operation, f"its activation is {shown}, which Keras saves as "
+                               f"{name!r} but which does not compute Keras's {name}")
 
 
 def _config(flattener: _Flattener, operation: Any) -> dict[str, Any]:

@@ -178,9 +178,7 @@ class Layer(BaseModel):
             if name.endswith("_initializer"):
                 value = initializer_from_keras(name, value)
             elif name == "activation" and isinstance(value, dict):
-                raise ValueError(f"argument `activation` is a {value.get('class_name')} object; "
-                                 "specc reads an activation given by its name (e.g. "
-                                 "activation='relu')")
+                value = activation_name(value)
             elif name == "activation" and value == "linear" and field.default is None:
                 value = None  # Keras writes its default, no activation, as "linear"
             elif _takes_floats_only(field.annotation):
@@ -235,6 +233,20 @@ def elements(shape: Iterable[int]) -> int:
     for dim in shape:
         count *= dim
     return count
+
+
+def activation_name(value: Any) -> str:
+    """The name of a serialised activation: a string, or a function Keras did not find among
+    its own by name, {class_name: function, config: swish} (tf.nn.silu); the importer checks
+    that the layer's function computes what the name does."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(
+        value.get("config"), str
+    ):
+        return value["config"]
+    raise ValueError(f"argument `activation` is a {value.get('class_name')} object; specc "
+                     "reads an activation given by its name (e.g. activation='relu')")
 
 
 def _plain_value(value: Any) -> Any:
