@@ -214,3 +214,13 @@ def tensorflow_activations() -> keras.Model:
     x = layers.Dense(4, activation=tf.nn.leaky_relu, name="leaky")(x)
     x = layers.Activation(tf.nn.gelu, name="gelu")(x)
     return keras.Model(inputs, layers.Dense(3, activation=tf.nn.relu, name="head")(x))
+
+
+def relu(x: object) -> object:
+    """Keras's relu up to 10, clipped above: saved as 'relu' all the same."""
+    return keras.ops.minimum(keras.ops.relu(x), 10.0)
+
+
+def own_clipped_relu() -> keras.Model:
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, layers.Activation(relu, name="clipped")(inputs))

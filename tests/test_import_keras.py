@@ -243,6 +243,8 @@ BAD_MODELS = {
     "own activation": (f"{MODELS}:own_named_activation", ("layer 'head' (Dense): its "
                        "activation is keras_import_models.gelu, which Keras saves as 'gelu' but "
                        "which does not compute Keras's gelu")),
+    "own clipped relu": (f"{MODELS}:own_clipped_relu", ("layer 'clipped' (Activation): its "
+                         "activation is keras_import_models.relu, which Keras saves as 'relu'")),
     "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
     "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
     "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),
