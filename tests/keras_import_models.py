@@ -224,3 +224,19 @@ def relu(x: object) -> object:
 def own_clipped_relu() -> keras.Model:
     inputs = keras.Input((4,))
     return keras.Model(inputs, layers.Activation(relu, name="clipped")(inputs))
+
+
+def monte_carlo_dropout() -> keras.Model:
+    """Dropout kept on at inference: Keras's predictions are random."""
+    inputs = keras.Input((8,))
+    x = layers.Dropout(0.5, name="mc")(layers.Dense(8)(inputs), training=True)
+    return keras.Model(inputs, layers.Dense(2)(x))
+
+
+def frozen_backbone_called_in_inference() -> keras.Model:
+    """Keras's transfer-learning guide: base(x, training=False)."""
+    backbone = keras.Sequential([keras.Input((8,)), layers.Dense(4, name="bb_dense"),
+                                 layers.BatchNormalization(name="bb_bn")], name="backbone")
+    backbone.trainable = False
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, name="head")(backbone(inputs, training=False)))

@@ -245,6 +245,9 @@ BAD_MODELS = {
                        "which does not compute Keras's gelu")),
     "own clipped relu": (f"{MODELS}:own_clipped_relu", ("layer 'clipped' (Activation): its "
                          "activation is keras_import_models.relu, which Keras saves as 'relu'")),
+    "training=True": (f"{MODELS}:monte_carlo_dropout",
+                      ("layer 'mc' (Dropout): is called with training=True, which a spec cannot "
+                      "express")),
     "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
     "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
     "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),
@@ -490,3 +493,10 @@ def test_tensorflow_activation_functions_import_as_keras_ones_and_port(tmp_path:
     assert activations == ["swish", "leaky_relu", "gelu", "relu"]
     batch = np.random.default_rng(3).normal(size=(4, 4)).astype(np.float32)
     _assert_port_computes(tensorflow_activations(), spec_path, weights, tmp_path / "build", batch)
+
+
+def test_a_backbone_called_with_training_false_imports(tmp_path: Path) -> None:
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:frozen_backbone_called_in_inference")
+    assert code == 0
+    assert [layer.name for layer in load_spec(spec_path).spec.layers] == [
+        "bb_dense", "bb_bn", "head"]

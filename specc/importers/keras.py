@@ -366,6 +366,8 @@ class _Flattener:
         inputs = [self.tensor_names.get(id(tensor)) for tensor in node.input_tensors]
         if None in inputs:
             raise self.refuse(operation, "reads a tensor from outside the model's graph")
+        if isinstance(operation, keras.Layer):  # an operation's arguments: _keras_layers
+            self._refuse_call_arguments(operation, node)
         if isinstance(operation, keras.Model):
             self._inline(operation, node, inputs)
             return
@@ -374,6 +376,19 @@ class _Flattener:
         for layer in translate(self, operation, node, inputs):
             self.layers.append(layer)
         self.tensor_names[id(node.output_tensors[0])] = self.layers[-1].entry["name"]
+
+    def _refuse_call_arguments(self, layer: Any, node: Any) -> None:
+        """A layer called with an argument that changes what it computes: `training=True`
+        keeps a Dropout dropping and a BatchNormalization on batch statistics at inference
+        (Monte Carlo dropout), which a spec's layers never do. training=False (a frozen
+        backbone, as Keras's transfer-learning guide calls it) computes the same at
+        inference."""
+        for key, value in (node.arguments.kwargs if node.arguments else {}).items():
+            if value is None or (key == "training" and value is False):
+                continue
+            raise self.refuse(layer, f"is called with {key}={value!r}, which a spec cannot "
+                              "express (its layers compute as Keras's do by default: dropout "
+                              "and batch statistics in training only)")
 
     def _inline(self, model: Any, node: Any, inputs: list[str | None]) -> None:
         if len(model.inputs) != len(inputs) or len(model.outputs) != 1:
