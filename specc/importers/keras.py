@@ -125,8 +125,10 @@ def load_keras_model(source: str) -> Any:
             _check_keras_archive(path, source)
         try:
             # safe_mode=True: a Lambda's pickled code in the file is refused, never run.
-            model = keras.saving.load_model(path, compile=False, safe_mode=True,
-                                            custom_objects=application_layers())
+            legacy = not source.endswith(".keras")  # names classes without their module
+            model = keras.saving.load_model(
+                path, compile=False, safe_mode=True,
+                custom_objects=application_layers() if legacy else None)
         except Exception as error:  # noqa: BLE001  (a corrupt file is one line, never a traceback)
             raise SpeccError(f"{source}: cannot be loaded as a Keras model: "
                              f"{_first_line(error)}") from None
