@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from specc.errors import SpeccError
 
 
 @contextmanager
@@ -20,6 +23,8 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
 
     An OSError names `path` (not the temporary file) so that the message says which file
     could not be written."""
+    check_replaceable(path)
+    mode = _new_file_mode(path)
     try:
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     except OSError as error:
@@ -28,6 +33,7 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     temp = Path(name)
     try:
         yield temp
+        temp.chmod(mode)  # after: a writer may have replaced the temporary file (safetensors)
         os.replace(temp, path)
     except OSError as error:
         temp.unlink(missing_ok=True)
@@ -35,6 +41,30 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def check_replaceable(path: Path) -> None:
+    """Refuse a target that is a device, pipe or socket (`-o /dev/stdout`): renaming a file
+    over it would replace the device itself, as root even /dev/null."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # absent (or unreadable: the write itself says why)
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise SpeccError(f"{path}: is a device, pipe or socket, not a file; specc writes a "
+                         "complete file and renames it over the target, which would replace it: "
+                         "give a file's name")
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions open() would give: the replaced file's own, or 0o666 less the umask
+    (mkstemp's 0o600 would hide every spec, weights file and checkpoint from the group)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_text_atomic(path: Path, text: str) -> None:

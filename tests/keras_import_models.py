@@ -75,6 +75,11 @@ def regularized() -> keras.Model:
     return keras.Model(inputs, layers.Dense(2, kernel_regularizer="l2", name="decayed")(inputs))
 
 
+def unsupported_activation() -> keras.Model:
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, activation="softsign", name="head")(inputs))
+
+
 class Doubling(layers.Layer):
     def call(self, x: object) -> object:
         return x * 2
@@ -142,3 +147,96 @@ def channels_first_dropout() -> keras.Model:
     inputs = keras.Input((4, 6, 6))
     return keras.Model(inputs, layers.SpatialDropout2D(0.1, data_format="channels_first",
                                                        name="drop")(inputs))
+
+
+def activation_object() -> keras.Model:
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, activation=layers.LeakyReLU(0.1),
+                                            name="head")(inputs))
+
+
+def sourceless_activation() -> keras.Model:
+    """A lambda activation whose source Keras cannot find, as one defined by exec()."""
+    namespace: dict[str, object] = {}
+    exec("double = lambda x: x * 2", namespace)  # noqa: S102  (the test's own code)
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, activation=namespace["double"],
+                                            name="head")(inputs))
+
+
+def array_rescaling() -> keras.Model:
+    inputs = keras.Input((4, 4, 3))
+    return keras.Model(inputs, layers.Rescaling(np.array([1.0, 2.0, 0.5]), name="scale")(inputs))
+
+
+def divided_by_zero() -> keras.Model:
+    inputs = keras.Input((3,))
+    return keras.Model(inputs, inputs / np.array([1.0, 0.0, 2.0], "float32"))
+
+
+class _Doubled(keras.Model):
+    """Built as a functional model, but its call() doubles what the graph computes."""
+
+    def __init__(self) -> None:
+        inputs = keras.Input((4,))
+        super().__init__(inputs, layers.Dense(3, name="inner_head")(inputs), name="doubled")
+
+    def call(self, x: object, training: object = None) -> object:
+        return super().call(x) * 2.0
+
+
+def own_call() -> keras.Model:
+    return _Doubled()
+
+
+def nested_own_call() -> keras.Model:
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, layers.Dense(2, name="head")(_Doubled()(inputs)))
+
+
+def gelu(x: object) -> object:
+    """A function of one's own that Keras saves by its name, as if it were Keras's gelu."""
+    return keras.ops.tanh(x) * 3.0
+
+
+def own_named_activation() -> keras.Model:
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, layers.Dense(3, activation=gelu, name="head")(inputs))
+
+
+def tensorflow_activations() -> keras.Model:
+    """TensorFlow's own activation functions, which compute Keras's of the same name."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((4,))
+    x = layers.Dense(4, activation=tf.nn.silu, name="silu")(inputs)
+    x = layers.Dense(4, activation=tf.nn.leaky_relu, name="leaky")(x)
+    x = layers.Activation(tf.nn.gelu, name="gelu")(x)
+    return keras.Model(inputs, layers.Dense(3, activation=tf.nn.relu, name="head")(x))
+
+
+def relu(x: object) -> object:
+    """Keras's relu up to 10, clipped above: saved as 'relu' all the same."""
+    return keras.ops.minimum(keras.ops.relu(x), 10.0)
+
+
+def own_clipped_relu() -> keras.Model:
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, layers.Activation(relu, name="clipped")(inputs))
+
+
+def monte_carlo_dropout() -> keras.Model:
+    """Dropout kept on at inference: Keras's predictions are random."""
+    inputs = keras.Input((8,))
+    x = layers.Dropout(0.5, name="mc")(layers.Dense(8)(inputs), training=True)
+    return keras.Model(inputs, layers.Dense(2)(x))
+
+
+def frozen_backbone_called_in_inference() -> keras.Model:
+    """Keras's transfer-learning guide: base(x, training=False)."""
+    backbone = keras.Sequential([keras.Input((8,)), layers.Dense(4, name="bb_dense"),
+                                 layers.BatchNormalization(name="bb_bn")], name="backbone")
+    backbone.trainable = False
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(2, name="head")(backbone(inputs, training=False)))

@@ -69,7 +69,9 @@ def _assert_port_computes(keras_model: object, spec_path: Path, weights: Path, o
     ported.eval()
     expected = np.asarray(keras_model(batch, training=False))
     with torch.no_grad():
-        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())).numpy()
+        images = batch.ndim == 4  # the PyTorch model takes images channels-first
+        actual = ported(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy() if images
+                                         else batch)).numpy()
     assert np.max(np.abs(actual - expected)) <= 1e-4 * np.max(np.abs(expected))
 
 
@@ -103,6 +105,9 @@ def test_a_keras_file_imports_with_its_weights(suffix: str, tmp_path: Path) -> N
     from safetensors.numpy import load_file
 
     arrays = load_file(str(weights))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert weights.stat().st_mode & 0o777 == 0o666 & ~umask == spec_path.stat().st_mode & 0o777
     np.testing.assert_array_equal(arrays["conv/kernel"], model.get_layer("conv").kernel.numpy())
     assert set(arrays) == {"conv/kernel", "conv/bias", "head/kernel", "head/bias"}
     assert load_spec(spec_path).spec.input.name == "pixels"
@@ -188,7 +193,9 @@ def test_a_sequential_never_built_is_built_with_input_shape(tmp_path: Path) -> N
     assert spec.info.total_params == (3 * 3 * 3 * 4 + 4) + (4 * 3 * 4 * 2 + 2)
 
 
-def _bad_keras_files(tmp_path: Path) -> dict[str, Path]:
+def _bad_keras_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    import zipfile
+
     import keras
     from keras import layers
 
@@ -200,7 +207,17 @@ def _bad_keras_files(tmp_path: Path) -> dict[str, Path]:
     corrupt.write_bytes(os.urandom(2048))
     truncated = tmp_path / "truncated.keras"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    return {"corrupt": corrupt, "truncated": truncated}
+    bomb = tmp_path / "bomb.keras"  # 65 MiB of config.json in a few hundred KiB, valid JSON
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            padding = b" " * (65 << 20) if item.filename == "config.json" else b""
+            out.writestr(item.filename, padding + source.read(item))
+    folder = tmp_path / "folder.keras"
+    folder.mkdir()
+    return {"corrupt": (corrupt, "not a .keras model archive: BadZipFile"),
+            "truncated": (truncated, "not a .keras model archive: BadZipFile"),
+            "bomb": (bomb, "its config.json declares 68,"),
+            "folder": (folder, "folder.keras: is a folder, not a model file")}
 
 
 BAD_MODELS = {
@@ -209,7 +226,28 @@ BAD_MODELS = {
     "unsupported": (f"{MODELS}:unsupported_layer",
                     "layer 'temporal' (Conv1D): is not a layer type specc supports"),
     "regularizer": (f"{MODELS}:regularized",
-                    "layer 'decayed' (Dense): argument `kernel_regularizer`="),
+                    ("layer 'decayed' (Dense): argument `kernel_regularizer`=L2(l2=0.01) is not "
+                    "supported by specc (it needs Keras's default, None)")),
+    "activation": (f"{MODELS}:unsupported_activation",
+                   "layer head (Dense): Invalid value for argument `activation`. Expected one of"),
+    "activation object": (f"{MODELS}:activation_object", ("layer 'head' (Dense): argument "
+                          "`activation` is a LeakyReLU object; specc reads an activation given "
+                          "by its name")),
+    "sourceless lambda": (f"{MODELS}:sourceless_activation", ("layer 'head' (Dense): its "
+                          "configuration cannot be read: OSError: could not get source code")),
+    "divided by zero": (f"{MODELS}:divided_by_zero",
+                        "(TrueDivide): divides by zero (`x / [1.0, 0.0, 2.0]`)"),
+    "own call": (f"{MODELS}:own_call", "model 'doubled' (_Doubled) overrides call()"),
+    "nested own call": (f"{MODELS}:nested_own_call",
+                        "model 'doubled' (_Doubled) overrides call()"),
+    "own activation": (f"{MODELS}:own_named_activation", ("layer 'head' (Dense): its "
+                       "activation is keras_import_models.gelu, which Keras saves as 'gelu' but "
+                       "which does not compute Keras's gelu")),
+    "own clipped relu": (f"{MODELS}:own_clipped_relu", ("layer 'clipped' (Activation): its "
+                         "activation is keras_import_models.relu, which Keras saves as 'relu'")),
+    "training=True": (f"{MODELS}:monte_carlo_dropout",
+                      ("layer 'mc' (Dropout): is called with training=True, which a spec cannot "
+                      "express")),
     "custom": (f"{MODELS}:custom_layer", "layer 'doubling' (Doubling): is not a layer type"),
     "not a model": (f"{MODELS}:not_a_model", "returned a int, not a Keras model"),
     "raises": (f"{MODELS}:raises", "raised RuntimeError: no model today"),
@@ -223,23 +261,41 @@ BAD_MODELS = {
 }
 
 
-@pytest.mark.parametrize("case", [*BAD_MODELS, "corrupt", "truncated"])
+@pytest.mark.parametrize("case", [*BAD_MODELS, "corrupt", "truncated", "bomb", "folder"])
 def test_bad_models_are_one_line_exit_2_nothing_written(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if case in BAD_MODELS:
         model, expected = BAD_MODELS[case]
     else:
-        model, expected = str(_bad_keras_files(tmp_path)[case]), "cannot be loaded as a Keras model"
+        path, expected = _bad_keras_files(tmp_path)[case]
+        model = str(path)
     out = tmp_path / "out"
     out.mkdir()
     code = main(["import", "keras", model, "-o", str(out / "spec.yaml"),
                  "--weights", str(out / "w.safetensors")])
     err = capsys.readouterr().err
     assert code == 2
-    assert expected in err
+    assert expected in err and "Did you mean" not in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+def test_weights_onto_the_spec_itself_or_a_pipe_are_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import stat
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    spec = tmp_path / "spec.yaml"
+    for weights, expected in ((spec, "is the spec's own file"),
+                              (pipe, "is a device, pipe or socket, not a file")):
+        code = main(["import", "keras", f"{MODELS}:unbuilt_sequential", "--input-shape", "6,5,3",
+                     "-o", str(spec), "--weights", str(weights)])
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+        assert sorted(os.listdir(tmp_path)) == ["pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
 
 
 def test_a_keras_file_is_loaded_in_safe_mode_its_code_never_runs(tmp_path: Path, capsys) -> None:
@@ -356,3 +412,91 @@ def test_keras_layers_that_are_another_layer_are_translated_exactly(tmp_path: Pa
     assert "translated from Keras's LeakyReLU(negative_slope=0.3)" in spec_path.read_text()
     batch = np.random.default_rng(1).normal(size=(4, 6, 6, 3)).astype(np.float32)
     _assert_port_computes(layer_aliases(), spec_path, weights, tmp_path / "build", batch)
+
+
+@pytest.mark.parametrize("axis", [-1, None])
+def test_an_adapted_normalization_imports_with_its_state_and_ports(axis: int | None,
+                                                                    tmp_path: Path) -> None:
+    """adapt() leaves mean, variance and a scalar count as weights; the scalar stays a scalar
+    in the weights file (it became shape (1,), which `build --weights` refused)."""
+    import keras
+    from keras import layers
+
+    normalization = layers.Normalization(axis=axis, name="norm")
+    normalization.adapt(np.random.default_rng(0).normal(2.0, 3.0, (32, 5, 5, 3)).astype(np.float32))
+    inputs = keras.Input((5, 5, 3))
+    x = layers.Conv2D(2, 3, name="conv")(normalization(inputs))
+    model = keras.Model(inputs, layers.Flatten(name="flat")(x))
+    model.save(tmp_path / "adapted.keras")
+    code, spec_path, weights = _import(tmp_path, str(tmp_path / "adapted.keras"))
+    assert code == 0
+    batch = np.random.default_rng(1).normal(2.0, 3.0, (2, 5, 5, 3)).astype(np.float32)
+    _assert_port_computes(model, spec_path, weights, tmp_path / "build", batch)
+
+
+def test_an_array_argument_serialised_by_keras_is_read_as_its_values(tmp_path: Path) -> None:
+    """Rescaling(np.array(...)) serialises its scale as {class_name: __numpy__, ...}."""
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:array_rescaling")
+    assert code == 0
+    assert load_spec(spec_path).spec.layers[0].scale == (1.0, 2.0, 0.5)
+
+
+def test_a_model_module_in_the_working_folder_and_a_model_object_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`specc import keras my_models:model` where my_models.py is in the working folder: the
+    `specc` script has neither it nor '' on sys.path (python -m has), and `model` may be a
+    model object, not a function (a Keras model is callable: it was called with no input)."""
+    import sys
+
+    (tmp_path / "cwd_models.py").write_text(
+        "import keras\nfrom keras import layers\n\n\n"
+        "def build():\n"
+        "    inputs = keras.Input((4,))\n"
+        "    return keras.Model(inputs, layers.Dense(3, name='head')(inputs))\n\n\n"
+        "model = build()\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    for name in ("build", "model"):
+        (tmp_path / name).mkdir()
+        code, spec_path, _ = _import(tmp_path / name, f"cwd_models:{name}")
+        assert code == 0
+        assert [layer.name for layer in load_spec(spec_path).spec.layers] == ["head"]
+
+
+def test_an_h5_file_with_keras_applications_layers_loads_and_ports(tmp_path: Path) -> None:
+    """A legacy .h5 names InceptionResNetV2's CustomScaleLayer and ConvNeXt's LayerScale
+    without their module: Keras could not find them ('Unknown layer')."""
+    import keras
+    from keras import layers
+    from keras_import_models import CustomScaleLayer, LayerScale
+
+    inputs = keras.Input((6, 6, 4))
+    residual = layers.Conv2D(4, 1, name="residual")(inputs)
+    x = CustomScaleLayer(0.17, name="scaled_sum")([inputs, residual])
+    x = LayerScale(0.5, 4, name="layer_scale")(x)
+    model = keras.Model(inputs, layers.Flatten(name="flat")(x))
+    model.save(tmp_path / "applications.h5")
+    code, spec_path, weights = _import(tmp_path, str(tmp_path / "applications.h5"))
+    assert code == 0
+    batch = np.random.default_rng(2).normal(size=(2, 6, 6, 4)).astype(np.float32)
+    _assert_port_computes(model, spec_path, weights, tmp_path / "build", batch)
+
+
+def test_tensorflow_activation_functions_import_as_keras_ones_and_port(tmp_path: Path) -> None:
+    """tf.nn.silu is saved as {class_name: function, config: swish}, refused before."""
+    from keras_import_models import tensorflow_activations
+
+    code, spec_path, weights = _import(tmp_path, f"{MODELS}:tensorflow_activations")
+    assert code == 0
+    activations = [layer.activation for layer in load_spec(spec_path).spec.layers]
+    assert activations == ["swish", "leaky_relu", "gelu", "relu"]
+    batch = np.random.default_rng(3).normal(size=(4, 4)).astype(np.float32)
+    _assert_port_computes(tensorflow_activations(), spec_path, weights, tmp_path / "build", batch)
+
+
+def test_a_backbone_called_with_training_false_imports(tmp_path: Path) -> None:
+    code, spec_path, _ = _import(tmp_path, f"{MODELS}:frozen_backbone_called_in_inference")
+    assert code == 0
+    assert [layer.name for layer in load_spec(spec_path).spec.layers] == [
+        "bb_dense", "bb_bn", "head"]

@@ -51,6 +51,33 @@ def test_write_output_leaves_nothing_when_the_write_fails(tmp_path: Path) -> Non
     assert os.listdir(tmp_path) == []
 
 
+def test_write_output_gives_a_new_file_the_umask_mode_and_keeps_a_replaced_files(
+    tmp_path: Path,
+) -> None:
+    umask = os.umask(0o022)
+    try:
+        write_output(str(tmp_path / "new.yaml"), "a: 1\n")
+        shared = tmp_path / "shared.yaml"
+        shared.write_text("old\n")
+        shared.chmod(0o640)
+        write_output(str(shared), "a: 2\n")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new.yaml").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+    assert shared.stat().st_mode & 0o777 == 0o640
+
+
+def test_write_output_refuses_a_pipe_or_device_instead_of_replacing_it(tmp_path: Path) -> None:
+    import stat
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(SpeccError, match="is a device, pipe or socket, not a file"):
+        write_output(str(pipe), "x\n")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
 def test_read_source_text_decodes_utf8_with_a_bom_and_refuses_binary(tmp_path: Path) -> None:
     text_file = tmp_path / "summary.txt"
     text_file.write_bytes(b"\xef\xbb\xbfModel: x\n")

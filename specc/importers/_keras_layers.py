@@ -37,7 +37,7 @@ def translate(flattener: _Flattener, operation: Any, node: Any, inputs: list[str
     if spec_type is None or kind is not getattr(keras.layers, kind.__name__, None):
         raise flattener.refuse(operation, "is not a layer type specc supports; the supported "
                                f"types are {', '.join(sorted(LAYER_TYPES))}")
-    config = operation.get_config()
+    config = _config(flattener, operation)
     input_shapes = [_shape(tensor) for tensor in node.input_tensors]
     try:
         arguments = spec_type.from_keras_config(config, input_shapes)
@@ -46,11 +46,56 @@ def translate(flattener: _Flattener, operation: Any, node: Any, inputs: list[str
     # Spec fields the type left out hold the spec's default, which is Keras's.
     read = (*spec_type.model_fields, *spec_type.keras_config_read)
     _check_defaults(flattener, operation, config, arguments, read)
+    _check_activation(flattener, operation, config)
     entry = {"name": flattener.unique_name(operation.name), "type": kind.__name__, **arguments,
              "inputs": inputs}
     if not operation.trainable and operation.weights:
         entry["trainable"] = False
     return [_spec_layer(entry, node, operation, _own_weights(operation))]
+
+
+def _check_activation(flattener: _Flattener, operation: Any, config: dict[str, Any]) -> None:
+    """get_config() names an activation function by its __name__ where that is a Keras
+    activation's, so a user's own `def gelu(x)` reads as Keras's gelu: the function the layer
+    holds must compute what the name does (tf.nn.relu does; compared on a fixed probe)."""
+    import keras
+
+    from specc.layers.base import activation_name
+
+    function = getattr(operation, "activation", None)
+    if "activation" not in config or function is None:
+        return
+    name = activation_name(config["activation"])  # read before, so it is one
+    try:
+        named = keras.activations.get(name)
+    except ValueError:
+        return  # a name Keras does not know; the spec's validation says so
+    if function is named:
+        return
+    # Around zero, where activations differ most, and far out (a clip at 10 shows).
+    probe = np.concatenate([np.linspace(-8.0, 8.0, 65), [-1000.0, -30.0, 30.0, 1000.0]],
+                           dtype=np.float32)
+    try:
+        same = np.allclose(np.asarray(function(probe)), np.asarray(named(probe)),
+                           rtol=1e-5, atol=1e-6)
+    except Exception:  # noqa: BLE001  (the user's function failing on a vector)
+        same = False
+    if not same:
+        shown = f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}"
+        raise flattener.refuse(operation, f"its activation is {shown}, which Keras saves as "
+                               f"{name!r} but which does not compute Keras's {name}")
+
+
+def _config(flattener: _Flattener, operation: Any) -> dict[str, Any]:
+    """The layer's get_config(), which runs Keras's serialisers: a lambda activation whose
+    source is not on disk (defined in a notebook or by exec) makes them raise."""
+    from specc.importers.keras import _first_line
+
+    try:
+        return operation.get_config()
+    except Exception as error:  # noqa: BLE001  (any serialiser's failure is one line)
+        raise flattener.refuse(operation, "its configuration cannot be read: "
+                               f"{_first_line(error)}") from None
 
 
 def _shape(tensor: Any) -> tuple[int, ...]:
@@ -84,8 +129,19 @@ def _check_defaults(flattener: _Flattener, operation: Any, config: dict[str, Any
             continue
         if key in defaults and defaults[key] == value:
             continue
-        raise flattener.refuse(operation, f"argument `{key}`={value!r} is not supported by specc "
-                               f"(it needs Keras's default, {defaults.get(key)!r})")
+        raise flattener.refuse(operation, f"argument `{key}`={_show_config(value)} is not "
+                               "supported by specc (it needs Keras's default, "
+                               f"{_show_config(defaults.get(key))})")
+
+
+def _show_config(value: Any) -> str:
+    """A config value as Keras's constructor call, `L2(l2=0.01)`, where it is a serialised
+    object (an initializer, regularizer, constraint); repr otherwise."""
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str):
+        arguments = value.get("config") if isinstance(value.get("config"), dict) else {}
+        shown = ", ".join(f"{key}={item!r}" for key, item in arguments.items())
+        return f"{value['class_name']}({shown})"
+    return repr(value)
 
 
 def _default_config(operation: Any, config: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +192,10 @@ def _operation(flattener: _Flattener, operation: Any, node: Any, inputs: list[st
         raise flattener.refuse(operation, "its constant operand is not a scalar or one value "
                                "per channel")
     tensor_first = tensors[0]
+    if symbol == "/" and tensor_first and 0.0 in (constant if isinstance(constant, list)
+                                                  else [constant]):
+        raise flattener.refuse(operation, f"divides by zero (`x / {_show(constant)}`); specc's "
+                               "Rescaling takes a finite scale")
     scale, offset = _affine(kind, constant, tensor_first)
     if scale is None:
         raise flattener.refuse(operation, "dividing a constant by a tensor has no equivalent in "
@@ -225,7 +285,7 @@ def _alias(flattener: _Flattener, operation: Any, node: Any, inputs: list[str],
            arguments: dict[str, Any], read: tuple[str, ...] = ()) -> list[SpecLayer]:
     """The specc layer `arguments` describe; every config key besides those `read` must hold
     Keras's default, as for any other layer."""
-    _check_defaults(flattener, operation, operation.get_config(), {}, read)
+    _check_defaults(flattener, operation, _config(flattener, operation), {}, read)
     shown = ", ".join(f"{key}={getattr(operation, key)}" for key in read)
     entry = {"name": flattener.unique_name(operation.name), **arguments, "inputs": inputs}
     return [_spec_layer(entry, node, operation, {},
@@ -282,3 +342,12 @@ _CUSTOM = {
     ("keras.src.layers.core.identity", "Identity"): _identity,
     ("keras.src.layers.regularization.spatial_dropout", "SpatialDropout2D"): _spatial_dropout,
 }
+
+
+def application_layers() -> dict[str, type]:
+    """keras.applications' own layers that specc translates, by class name: a legacy `.h5`
+    file names them without their module, so Keras cannot find them unless given them."""
+    import importlib
+
+    return {name: getattr(importlib.import_module(module), name)
+            for module, name in _CUSTOM if module.startswith("keras.src.applications.")}

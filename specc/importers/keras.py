@@ -20,6 +20,7 @@ import argparse
 import importlib
 import inspect
 import keyword
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_spec_text(imported.text, args.output)
     failed = [check for check in check_expectations(loaded) if not check.met]
     if args.weights:
-        _check_writable(args.weights)
+        _check_writable(args.weights, args.output)
     write_output(args.output, imported.text)
     if args.weights:
         save_weights(Path(args.weights), imported.weights)
@@ -90,12 +91,17 @@ def _parse_input_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
-def _check_writable(path: str) -> None:
+def _check_writable(path: str, spec: str) -> None:
+    from specc.files import check_replaceable
+
     target = Path(path)
     if not target.parent.is_dir():
         raise SpeccError(f"{path}: the folder {str(target.parent)!r} does not exist")
     if target.is_dir():
         raise SpeccError(f"{path}: is a folder; give the weights file's name")
+    if spec != "-" and os.path.realpath(target) == os.path.realpath(spec):
+        raise SpeccError(f"{path}: is the spec's own file (-o); give the weights another name")
+    check_replaceable(target)
 
 
 # --- loading the model ---
@@ -104,17 +110,25 @@ def _check_writable(path: str) -> None:
 def load_keras_model(source: str) -> Any:
     """The Keras model MODEL names; every failure is one SpeccError line naming it."""
     from specc.backends.quiet_keras import quiet_tensorflow
+    from specc.importers._keras_layers import application_layers
 
     quiet_tensorflow()
     import keras
 
     path = Path(source)
     if source.endswith((".keras", ".h5", ".hdf5")):
+        if path.is_dir():
+            raise SpeccError(f"{source}: is a folder, not a model file")
         if not path.is_file():
             raise SpeccError(f"{source}: no such file")
+        if source.endswith(".keras"):
+            _check_keras_archive(path, source)
         try:
             # safe_mode=True: a Lambda's pickled code in the file is refused, never run.
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+            legacy = not source.endswith(".keras")  # names classes without their module
+            model = keras.saving.load_model(
+                path, compile=False, safe_mode=True,
+                custom_objects=application_layers() if legacy else None)
         except Exception as error:  # noqa: BLE001  (a corrupt file is one line, never a traceback)
             raise SpeccError(f"{source}: cannot be loaded as a Keras model: "
                              f"{_first_line(error)}") from None
@@ -128,14 +142,43 @@ def load_keras_model(source: str) -> Any:
     return model
 
 
+# Keras reads config.json whole into memory and parses it (up to 4 GiB before its own bomb
+# guard); NASNetLarge's, 1040 layers, is under 2 MiB.
+MAX_KERAS_CONFIG_BYTES = 64 << 20
+
+
+def _check_keras_archive(path: Path, source: str) -> None:
+    """A `.keras` zip whose config.json is of a model's size, checked before Keras reads it:
+    a few compressed MiB can declare gigabytes (a decompression bomb)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = archive.getinfo("config.json").file_size
+    except (zipfile.BadZipFile, KeyError) as error:  # an OSError says `path: what is wrong`
+        raise SpeccError(f"{source}: not a .keras model archive: {_first_line(error)}") from None
+    if size > MAX_KERAS_CONFIG_BYTES:
+        raise SpeccError(f"{source}: its config.json declares {size:,} bytes, over specc's limit "
+                         f"of {MAX_KERAS_CONFIG_BYTES:,} for a model's configuration")
+
+
 def _call_constructor(source: str) -> Any:
+    """The model `module:name` names: a function's result, or a model object itself."""
+    import keras
+
     module_name, _, function_name = source.partition(":")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        # The `specc` script, unlike `python -m`, does not put the working folder on the
+        # path, where the user's own model module usually is; after, so it shadows nothing.
+        sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001
         raise SpeccError(f"{source}: cannot import module {module_name!r}: "
                          f"{_first_line(error)}") from None
     function = getattr(module, function_name, None)
+    if isinstance(function, keras.Model):
+        return function
     if not callable(function):
         raise SpeccError(f"{source}: module {module_name!r} has no function {function_name!r}")
     arguments: dict[str, Any] = {}
@@ -190,6 +233,7 @@ def _require_graph(model: Any, shape: tuple[int, ...] | None, source: str) -> No
     import keras
     from keras.src.models.functional import Functional
 
+    _refuse_own_call(model, source)
     if isinstance(model, keras.Sequential):
         if getattr(model, "_functional", None) is not None:
             return
@@ -206,6 +250,19 @@ def _require_graph(model: Any, shape: tuple[int, ...] | None, source: str) -> No
         raise SpeccError(f"{source}: {type(model).__name__} is a subclassed keras.Model, whose "
                          "layers are connected by Python code in call(); specc reads functional "
                          "and Sequential models")
+
+
+def _refuse_own_call(model: Any, source: str) -> None:
+    """A functional or Sequential model whose class overrides call() computes what that
+    Python code says, which the graph specc reads need not be (`super().call(x) * 2`)."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    for base in (keras.Sequential, Functional):
+        if isinstance(model, base) and type(model).call is not base.call:
+            raise SpeccError(f"{source}: model {model.name!r} ({type(model).__name__}) "
+                             "overrides call(), whose Python code may compute something other "
+                             "than its layer graph; specc reads the graph only")
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:
@@ -311,6 +368,8 @@ class _Flattener:
         inputs = [self.tensor_names.get(id(tensor)) for tensor in node.input_tensors]
         if None in inputs:
             raise self.refuse(operation, "reads a tensor from outside the model's graph")
+        if isinstance(operation, keras.Layer):  # an operation's arguments: _keras_layers
+            self._refuse_call_arguments(operation, node)
         if isinstance(operation, keras.Model):
             self._inline(operation, node, inputs)
             return
@@ -320,9 +379,23 @@ class _Flattener:
             self.layers.append(layer)
         self.tensor_names[id(node.output_tensors[0])] = self.layers[-1].entry["name"]
 
+    def _refuse_call_arguments(self, layer: Any, node: Any) -> None:
+        """A layer called with an argument that changes what it computes: `training=True`
+        keeps a Dropout dropping and a BatchNormalization on batch statistics at inference
+        (Monte Carlo dropout), which a spec's layers never do. training=False (a frozen
+        backbone, as Keras's transfer-learning guide calls it) computes the same at
+        inference."""
+        for key, value in (node.arguments.kwargs if node.arguments else {}).items():
+            if value is None or (key == "training" and value is False):
+                continue
+            raise self.refuse(layer, f"is called with {key}={value!r}, which a spec cannot "
+                              "express (its layers compute as Keras's do by default: dropout "
+                              "and batch statistics in training only)")
+
     def _inline(self, model: Any, node: Any, inputs: list[str | None]) -> None:
         if len(model.inputs) != len(inputs) or len(model.outputs) != 1:
             raise self.refuse(model, "is a nested model with several inputs or outputs")
+        _refuse_own_call(model, self.source)
         for inner, outer in zip(model.inputs, inputs, strict=True):
             self.tensor_names[id(inner)] = outer  # type: ignore[assignment]
         self.walk(model)
@@ -356,8 +429,12 @@ def import_model_object(model: Any, source: str,
 
 
 def _render(model: Any, flattener: _Flattener, source: str) -> str:
+    from pydantic import ValidationError
+
+    from specc.spec.diagnostics import locate_validation_error
     from specc.spec.model import Spec
     from specc.spec.writer import render_spec
+    from specc.spec.yaml_source import SourceMap
 
     entries = []
     previous = flattener.input_name
@@ -380,9 +457,12 @@ def _render(model: Any, flattener: _Flattener, source: str) -> str:
     }
     try:
         spec = Spec.model_validate(document)
-    except Exception as error:  # noqa: BLE001  (a value the spec language refuses)
-        raise SpeccError(f"{source}: the imported spec is not valid: "
-                         f"{_first_line(error)}") from None
+    except ValidationError as error:  # a value the spec language refuses, worded as for a spec
+        located = locate_validation_error(error, document, SourceMap(source), Spec)
+        # A spelling hint helps whoever typed a spec; a model's value is no typo, and the
+        # nearest name (softsign: softplus) is another function.
+        message = re.sub(r" Did you mean '[^']*'\?$", "", located.message)
+        raise SpeccError(f"{source}: {message}") from None
     comments = {layer.entry["name"]: layer.comment for layer in flattener.layers if layer.comment}
     header = (f"Imported by specc import keras from {source}.\n"
               "Expectations are the Keras model's own figures." + _precision_note(model))
@@ -416,20 +496,15 @@ def _weights(layers: list[SpecLayer]) -> dict[str, np.ndarray]:
 
 def save_weights(path: Path, weights: dict[str, np.ndarray]) -> None:
     """The weights as one safetensors file, written to a temporary name and renamed."""
-    import os
-    import tempfile
-
     import numpy as np
     from safetensors.numpy import save_file
 
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        save_file({key: np.ascontiguousarray(value) for key, value in weights.items()}, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    from specc.files import atomic_path
+
+    with atomic_path(path) as temp:
+        # ascontiguousarray alone makes a scalar (an adapted Normalization's count) shape (1,)
+        save_file({key: np.ascontiguousarray(value).reshape(value.shape)
+                   for key, value in weights.items()}, str(temp))
 
 
 __all__ = ["HELP", "ImportedModel", "add_arguments", "import_keras_model", "import_model_object",

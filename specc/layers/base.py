@@ -177,6 +177,8 @@ class Layer(BaseModel):
             value = _plain_value(config[name])
             if name.endswith("_initializer"):
                 value = initializer_from_keras(name, value)
+            elif name == "activation" and isinstance(value, dict):
+                value = activation_name(value)
             elif name == "activation" and value == "linear" and field.default is None:
                 value = None  # Keras writes its default, no activation, as "linear"
             elif _takes_floats_only(field.annotation):
@@ -233,10 +235,27 @@ def elements(shape: Iterable[int]) -> int:
     return count
 
 
+def activation_name(value: Any) -> str:
+    """The name of a serialised activation: a string, or a function Keras did not find among
+    its own by name, {class_name: function, config: swish} (tf.nn.silu); the importer checks
+    that the layer's function computes what the name does."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(
+        value.get("config"), str
+    ):
+        return value["config"]
+    raise ValueError(f"argument `activation` is a {value.get('class_name')} object; specc "
+                     "reads an activation given by its name (e.g. activation='relu')")
+
+
 def _plain_value(value: Any) -> Any:
-    """numpy scalars and arrays in a Keras config as Python numbers and lists."""
+    """numpy scalars and arrays in a Keras config as Python numbers and lists, also as Keras
+    serialises an array argument (Rescaling's scale): {class_name: __numpy__, config: ...}."""
     if hasattr(value, "tolist"):
         return value.tolist()
+    if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+        return _plain_value((value.get("config") or {}).get("value"))
     if isinstance(value, list | tuple):
         return [_plain_value(item) for item in value]
     return value
