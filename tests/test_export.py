@@ -155,6 +155,19 @@ def test_keras_export_loads_with_load_model_and_matches(backend: str, trained: d
     assert relative(expected, np.asarray(model.predict(x, verbose=0))) <= TOLERANCE
 
 
+@pytest.mark.parametrize("name", ["pixels", "pixel_normalization"])
+def test_keras_export_of_a_spec_named_like_the_wrappers_layers(name: str, tmp_path: Path) -> None:
+    """The nested model takes the spec's name; the input and normalization layers beside it
+    have fixed names, and Keras refuses two layers of one name."""
+    import keras
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY_SPEC.replace("name: tiny", f"name: {name}"))
+    assert main(["export", str(spec), "-o", str(tmp_path / "m.keras")]) == 0
+    model = keras.models.load_model(tmp_path / "m.keras")
+    assert model.input.name == "pixels" and model.output.shape == (None, 4)
+
+
 def test_torch_export_loads_in_one_line(trained: dict[str, Path], tmp_path: Path) -> None:
     x = pixels((8, 8, 3))
     expected = checkpoint_reference(trained, "torch", x)

@@ -27,6 +27,7 @@ CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so
 EXAMPLE_BATCH = 2  # check also proves the batch dimension is dynamic
 ONNX_LIMIT = 2**31 - 1  # bytes: protobuf's limit for one ONNX file
 INPUT_NAME, OUTPUT_NAME = "pixels", "output"
+NORMALIZATION_NAME = "pixel_normalization"  # the .keras export's layer in front of the model
 
 
 def require_modules(fmt: ExportFormat) -> None:
@@ -178,10 +179,13 @@ def keras_deployed(job: ExportJob) -> Any:
 
     model = build_model(job.loaded, RunOptions(backend="keras", precision="fp32"), job.build_dir)
     torch_to_keras(job.trained.model, model, job.loaded)
+    # The nested model is one of the outer model's layers, whose names Keras requires unique.
+    if model.name in (INPUT_NAME, NORMALIZATION_NAME):
+        model.name = f"{model.name}_model"
     mean, std = job.trained.mean, job.trained.std
     inputs = keras.Input(shape=tuple(job.loaded.spec.input.shape), name=INPUT_NAME)
     normalised = keras.layers.Normalization(
-        axis=-1, mean=255.0 * mean, variance=(255.0 * std) ** 2, name="pixel_normalization",
+        axis=-1, mean=255.0 * mean, variance=(255.0 * std) ** 2, name=NORMALIZATION_NAME,
     )(inputs)
     return keras.Model(inputs, model(normalised), name=job.loaded.spec.name)
 
