@@ -240,6 +240,9 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([spec, "--format", "keras", "-o", f"{out}/m.onnx"], "expected a name ending in .keras"),
         ([spec, "--layout", "nchw", "-o", f"{out}/m.keras"], "--format keras takes no layout"),
         ([spec, "-o", f"{out}/my-model.pt"], "Python cannot import by that name"),
+        ([spec, "-o", f"{out}/class.pt"], "Python cannot import by that name"),
+        ([spec, "-o", f"{out}/torch.pt"], "would shadow the module `torch`"),
+        ([spec, "-o", f"{out}/copy.pt"], "would shadow the module `copy`"),
         ([spec, "-o", str(out)], "cannot tell the format"),
         ([str(root / "nope.yaml"), "-o", f"{out}/m.onnx"], "no such spec file"),
     ]

@@ -4,7 +4,9 @@ its source, or safetensors, taking pixels 0 to 255 and ending with the spec's ac
 from __future__ import annotations
 
 import argparse
+import keyword
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,10 +108,26 @@ def _check_output(output: Path, fmt: ExportFormat) -> None:
         raise SpeccError(f"-o {output}: the folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SpeccError(f"-o {output}: the folder {folder} is not writable")
-    if fmt.name == "torch" and not output.stem.isidentifier():
+    if fmt.name == "torch":
+        _check_module_name(output)
+
+
+# Modules that `import torch` in the source's folder needs: a source of one of these names
+# would be imported in their place, and break torch (and specc, run from that folder).
+SHADOWED = frozenset(sys.stdlib_module_names) | {"torch", "numpy"}
+
+
+def _check_module_name(output: Path) -> None:
+    """The PyTorch source is imported by its file name (`from model import load`)."""
+    stem = output.stem
+    if not stem.isidentifier() or keyword.iskeyword(stem):
         raise SpeccError(f"-o {output}: the PyTorch source is written beside it as "
-                         f"{output.stem}.py, which Python cannot import by that name; use a "
+                         f"{stem}.py, which Python cannot import by that name; use a "
                          "name that is a Python identifier, such as model.pt")
+    if stem in SHADOWED:
+        raise SpeccError(f"-o {output}: the PyTorch source is written beside it as {stem}.py, "
+                         f"which would shadow the module `{stem}` that `import torch` needs in "
+                         "that folder; use another name, such as model.pt")
 
 
 def _size(path: Path) -> str:
