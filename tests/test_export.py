@@ -244,6 +244,8 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([spec, "-o", f"{out}/torch.pt"], "would shadow the module `torch`"),
         ([spec, "-o", f"{out}/copy.pt"], "would shadow the module `copy`"),
         ([spec, "-o", str(out)], "cannot tell the format"),
+        ([spec, "-o", "-"], "not standard output"),
+        ([spec, "--format", "onnx", "-o", "-"], "not standard output"),
         ([str(root / "nope.yaml"), "-o", f"{out}/m.onnx"], "no such spec file"),
     ]
 

@@ -76,6 +76,9 @@ def _format(name: str | None, output: Path) -> ExportFormat:
 
     by_suffix = {fmt.suffix: fmt for fmt in FORMATS.values()}
     suffixes = ", ".join(by_suffix)
+    if str(output) == "-":
+        raise SpeccError("-o -: specc export writes a file (checked, then renamed into place), "
+                         f"not standard output; name the file, ending in one of {suffixes}")
     if name is None:
         if output.suffix not in by_suffix:
             raise SpeccError(f"-o {output}: cannot tell the format from the suffix "
