@@ -3,6 +3,7 @@ included), from a checkpoint of either backend or a fresh model; bad input write
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -217,6 +218,27 @@ def test_a_fresh_export_is_the_model_training_starts_from(trained: dict[str, Pat
     assert np.array_equal(a["model.conv1.weight"], b["model.conv1.weight"])
     assert np.array_equal(a["pixel_shift"], np.zeros_like(a["pixel_shift"]))
     assert not np.array_equal(b["pixel_shift"], a["pixel_shift"])
+
+
+def test_a_checkpoint_with_nan_weights_is_refused_as_diverged(
+        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A checkpoint from elsewhere can hold NaN weights; the export says so, as `specc eval`
+    does, instead of reporting a failed comparison of NaN outputs."""
+    from specc.train.checkpoint import write_checkpoint
+    from specc.train.engine_torch import load_torch_checkpoint
+
+    state = load_torch_checkpoint(trained["torch"] / "checkpoints" / "last.ckpt")
+    state["model"]["conv1.weight"][0, 0, 0, 0] = float("nan")
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    checkpoint = tmp_path / "nan.ckpt"
+    write_checkpoint(checkpoint, "torch", buffer.getvalue())
+    output = tmp_path / "m.onnx"
+    assert main(["export", str(trained["spec"]), "--checkpoint", str(checkpoint),
+                 "-o", str(output)]) == 1  # as `specc eval`'s refusal: a diverged run
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "NaN or infinite values" in err, err
+    assert not output.exists()
 
 
 # --- bad input: one line, exit 2, nothing written -------------------------------------------

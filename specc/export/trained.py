@@ -43,8 +43,19 @@ def load_trained(loaded: LoadedSpec, checkpoint: Path | None, data: str | None,
         trained = _from_keras(loaded, checkpoint, payload, build_dir)
     else:
         raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
+    _require_finite(trained.model, checkpoint)
     trained.model.eval()
     return trained
+
+
+def _require_finite(model: Any, checkpoint: Path) -> None:
+    """As `specc eval`: NaN weights would only surface as a failed check of the written file."""
+    from specc.train.common import DivergedError
+    from specc.train.engine_torch import weights_finite
+
+    if not weights_finite(model):
+        raise DivergedError(f"{checkpoint}: the model's weights hold NaN or infinite values (the "
+                            "run diverged); nothing to export")
 
 
 def _describe(meta: dict, checkpoint: Path, backend: str) -> str:
