@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -220,19 +221,27 @@ def test_a_fresh_export_is_the_model_training_starts_from(trained: dict[str, Pat
     assert not np.array_equal(b["pixel_shift"], a["pixel_shift"])
 
 
-def test_a_checkpoint_with_nan_weights_is_refused_as_diverged(
-        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    """A checkpoint from elsewhere can hold NaN weights; the export says so, as `specc eval`
-    does, instead of reporting a failed comparison of NaN outputs."""
+def edited_checkpoint(trained: dict[str, Path], path: Path, edit: Callable[[dict], None]) -> Path:
+    """The trained PyTorch checkpoint with `edit` applied to its state, checksum and all valid:
+    a checkpoint from elsewhere."""
     from specc.train.checkpoint import write_checkpoint
     from specc.train.engine_torch import load_torch_checkpoint
 
     state = load_torch_checkpoint(trained["torch"] / "checkpoints" / "last.ckpt")
-    state["model"]["conv1.weight"][0, 0, 0, 0] = float("nan")
+    edit(state)
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    checkpoint = tmp_path / "nan.ckpt"
-    write_checkpoint(checkpoint, "torch", buffer.getvalue())
+    write_checkpoint(path, "torch", buffer.getvalue())
+    return path
+
+def test_a_checkpoint_with_nan_weights_is_refused_as_diverged(
+        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A checkpoint from elsewhere can hold NaN weights; the export says so, as `specc eval`
+    does, instead of reporting a failed comparison of NaN outputs."""
+    def poison(state: dict) -> None:
+        state["model"]["conv1.weight"][0, 0, 0, 0] = float("nan")
+
+    checkpoint = edited_checkpoint(trained, tmp_path / "nan.ckpt", poison)
     output = tmp_path / "m.onnx"
     assert main(["export", str(trained["spec"]), "--checkpoint", str(checkpoint),
                  "-o", str(output)]) == 1  # as `specc eval`'s refusal: a diverged run
@@ -249,6 +258,8 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
     other.write_text(TINY_SPEC.replace("name: tiny", "name: tiny2"))
     junk = root / "junk.ckpt"
     junk.write_bytes(b"not a checkpoint at all" * 10)
+    one_channel = edited_checkpoint(trained, root / "one_channel.ckpt", lambda state: state.update(
+        normalization={"mean": [0.5], "std": [0.25]}))
     out = root / "out"
     return [
         ([spec, "--checkpoint", str(root / "missing.ckpt"), "-o", f"{out}/m.onnx"],
@@ -256,6 +267,8 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([str(other), "--checkpoint", torch_run, "-o", f"{out}/m.onnx"],
          "trained from spec 'tiny' with a different text"),
         ([spec, "--checkpoint", str(junk), "-o", f"{out}/m.onnx"], "not a specc checkpoint"),
+        ([spec, "--checkpoint", str(one_channel), "-o", f"{out}/m.onnx"],
+         "`normalization` holds 1 channel(s), the spec's input has 3"),
         ([spec, "-o", f"{out}/missing/m.onnx"], "does not exist; create it first"),
         ([spec, "-o", f"{out}/m.tflite"], "cannot tell the format from the suffix"),
         ([spec, "--format", "tflite", "-o", f"{out}/m.tflite"], "invalid choice: 'tflite'"),

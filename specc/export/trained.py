@@ -71,7 +71,7 @@ def _from_torch(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir:
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     check_torch_state(state, checkpoint, CHECKPOINT_FORMAT, model, None)  # before loading it
     model.load_state_dict(state["model"])
-    mean, std = normalization_of(state)
+    mean, std = normalization_of(state, loaded, checkpoint)
     return Trained(model.float(), mean, std, _describe(state, checkpoint, "torch"))
 
 
@@ -87,7 +87,7 @@ def _from_keras(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir:
     assign_variables(keras_model.variables, arrays, "model")
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     keras_to_torch(keras_model, model, loaded)
-    mean, std = normalization_of(meta)
+    mean, std = normalization_of(meta, loaded, checkpoint)
     return Trained(model, mean, std, _describe(meta, checkpoint, "keras"))
 
 

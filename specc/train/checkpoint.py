@@ -354,6 +354,13 @@ def check_checkpoint_matches(state_sha: str, state_name: str, loaded: LoadedSpec
                          f"{len(data_classes)}")
 
 
-def normalization_of(state: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The training set's per-channel mean and std (in [0, 1] pixel units) a checkpoint keeps."""
-    return np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])
+def normalization_of(state: dict, loaded: LoadedSpec,
+                     checkpoint: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The training set's per-channel mean and std (in [0, 1] pixel units) a checkpoint keeps,
+    one of each per channel of the spec's input (fewer would broadcast silently)."""
+    mean, std = np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])
+    channels = loaded.spec.input.shape[-1]
+    if len(mean) != channels:
+        raise SpeccError(f"{checkpoint}: damaged checkpoint: `normalization` holds {len(mean)} "
+                         f"channel(s), the spec's input has {channels}")
+    return mean, std
