@@ -261,6 +261,7 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
     one_channel = edited_checkpoint(trained, root / "one_channel.ckpt", lambda state: state.update(
         normalization={"mean": [0.5], "std": [0.25]}))
     out = root / "out"
+    (root / "train.py").write_text("print('the user's own script')\n")
     return [
         ([spec, "--checkpoint", str(root / "missing.ckpt"), "-o", f"{out}/m.onnx"],
          "no such checkpoint"),
@@ -278,6 +279,7 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([spec, "-o", f"{out}/class.pt"], "Python cannot import by that name"),
         ([spec, "-o", f"{out}/torch.pt"], "would shadow the module `torch`"),
         ([spec, "-o", f"{out}/copy.pt"], "would shadow the module `copy`"),
+        ([spec, "-o", f"{root}/train.pt"], "exists and was not written by specc"),
         ([spec, "-o", str(out)], "cannot tell the format"),
         ([spec, "-o", "-"], "not standard output"),
         ([spec, "--format", "onnx", "-o", "-"], "not standard output"),
@@ -301,6 +303,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err, (args, err)
         assert list((tmp_path / "out").iterdir()) == [], args
+    assert (tmp_path / "train.py").read_text() == "print('the user's own script')\n"
+    assert not (tmp_path / "train.pt").exists()
 
 
 def test_bad_input_in_a_subprocess_has_no_traceback(trained: dict[str, Path],

@@ -113,6 +113,18 @@ def _check_output(output: Path, fmt: ExportFormat) -> None:
         raise SpeccError(f"-o {output}: the folder {folder} is not writable")
     if fmt.name == "torch":
         _check_module_name(output)
+        _check_source_replaceable(output)
+
+
+def _check_source_replaceable(output: Path) -> None:
+    """The source beside FILE is implied, not named: it may replace only an earlier export."""
+    from specc.backends.source import generated_by_specc
+
+    source = output.with_suffix(".py")
+    if source.exists() and not generated_by_specc(source):
+        raise SpeccError(f"-o {output}: the PyTorch source would be written beside it as "
+                         f"{source}, which exists and was not written by specc; move that file "
+                         "or name the export otherwise")
 
 
 # Modules that `import torch` in the source's folder needs: a source of one of these names
