@@ -261,6 +261,9 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
     one_channel = edited_checkpoint(trained, root / "one_channel.ckpt", lambda state: state.update(
         normalization={"mean": [0.5], "std": [0.25]}))
     out = root / "out"
+    huge = root / "huge.yaml"  # 600M parameters: 2.2 GiB as float32
+    huge.write_text("name: huge\ninput: {shape: [40000]}\n"
+                    "layers: [{name: dense, type: Dense, units: 15000}]\n")
     (root / "train.py").write_text("print('the user's own script')\n")
     return [
         ([spec, "--checkpoint", str(root / "missing.ckpt"), "-o", f"{out}/m.onnx"],
@@ -284,7 +287,25 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([spec, "-o", "-"], "not standard output"),
         ([spec, "--format", "onnx", "-o", "-"], "not standard output"),
         ([str(root / "nope.yaml"), "-o", f"{out}/m.onnx"], "no such spec file"),
+        ([str(huge), "-o", f"{out}/m.onnx"], "over the 2 GiB ONNX keeps in one file"),
     ]
+
+
+def test_an_onnx_model_protobuf_cannot_measure_is_one_line(tmp_path: Path) -> None:
+    """Over 2 GiB, protobuf raises EncodeError from ByteSize itself (a model whose weights are
+    under the limit but whose graph is not); building such a model takes gigabytes, so a
+    message that fails as protobuf does stands in for it."""
+    from google.protobuf.message import EncodeError
+
+    from specc.errors import SpeccError
+    from specc.export.formats import _serialized
+
+    class OverTheLimit:
+        def ByteSize(self) -> int:
+            raise EncodeError("Failed to serialize proto")
+
+    with pytest.raises(SpeccError, match="over the 2 GiB ONNX keeps in one file"):
+        _serialized(OverTheLimit(), tmp_path / "m.onnx")
 
 
 def exit_code(args: list[str]) -> int:

@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from specc.export.formats import export, require_modules
+    from specc.export.formats import export, require_fits, require_modules
     from specc.export.job import prepare_job
     from specc.spec.load import load_spec
     from specc.train.checkpoint import checkpoint_file
@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.spec.is_file():
         raise SpeccError(f"{args.spec}: no such spec file")
     loaded = load_spec(args.spec)
+    require_fits(fmt, loaded)
     checkpoint = checkpoint_file(args.checkpoint) if args.checkpoint is not None else None
     with tempfile.TemporaryDirectory(prefix="specc-export-") as folder:
         job = prepare_job(loaded, checkpoint, args.data, nhwc, args.output, Path(folder))

@@ -21,6 +21,8 @@ from specc.backends.source import atomic_file
 from specc.errors import ExpectationError, SpeccError, os_error
 from specc.export.job import ExportJob
 from specc.export.kinds import ExportFormat
+from specc.limits import BYTES_PER_ELEMENT
+from specc.spec.load import LoadedSpec
 
 TOLERANCE = 1e-4  # relative, float32: what every written file must reproduce
 CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so the
@@ -47,6 +49,16 @@ def require_modules(fmt: ExportFormat) -> None:
             f"--format {fmt.name} needs {', '.join(missing)}, which is not installed: install "
             f"the optional dependencies with `pip install 'specc[{fmt.extra}]'` (`make install` "
             "does)")
+
+
+def require_fits(fmt: ExportFormat, loaded: LoadedSpec) -> None:
+    """Refuse, before any weights are made, an ONNX export its float32 weights alone put over
+    protobuf's limit (the exporter would take minutes and gigabytes to find out)."""
+    weight_bytes = BYTES_PER_ELEMENT * loaded.info.total_params
+    if fmt.name == "onnx" and weight_bytes > ONNX_LIMIT:
+        raise SpeccError(f"{loaded.file}: the model's {loaded.info.total_params:,} parameters take "
+                         f"{weight_bytes / 2**30:.1f} GiB as float32, over the 2 GiB ONNX keeps "
+                         "in one file; export it with --format torch or safetensors")
 
 
 @dataclass(frozen=True)
@@ -143,12 +155,20 @@ def onnx_bytes(job: ExportJob) -> bytes:
         except Exception as error:  # noqa: BLE001  (an exporter failure is one line, no trace)
             raise SpeccError(f"{job.loaded.file}: torch.onnx.export cannot export the model: "
                              f"{type(error).__name__}: {str(error).strip().splitlines()[0]}")
-    proto = program.model_proto
-    size = proto.ByteSize()
-    if size > ONNX_LIMIT:
-        raise SpeccError(f"{job.output}: the model is {size / 2**30:.1f} GiB, over the 2 GiB "
-                         "ONNX keeps in one file; export it with --format torch or safetensors")
-    return proto.SerializeToString()
+    return _serialized(program.model_proto, job.output)
+
+
+def _serialized(proto: Any, output: Path) -> bytes:
+    from google.protobuf.message import EncodeError
+
+    too_large = (f"{output}: the model is over the 2 GiB ONNX keeps in one file; export it "
+                 "with --format torch or safetensors")
+    try:
+        if proto.ByteSize() > ONNX_LIMIT:
+            raise SpeccError(too_large)
+        return proto.SerializeToString()
+    except EncodeError:  # protobuf refuses even to measure a message over its limit
+        raise SpeccError(too_large) from None
 
 
 def write_onnx(job: ExportJob) -> Written:
