@@ -271,6 +271,8 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([str(other), "--checkpoint", torch_run, "-o", f"{out}/m.onnx"],
          "trained from spec 'tiny' with a different text"),
         ([spec, "--checkpoint", str(junk), "-o", f"{out}/m.onnx"], "not a specc checkpoint"),
+        ([spec, "--checkpoint", torch_run, "--data", str(trained["data"]), "-o",
+          f"{out}/m.onnx"], "give --data only without --checkpoint"),
         ([spec, "--checkpoint", str(one_channel), "-o", f"{out}/m.onnx"],
          "`normalization` holds 1 channel(s), the spec's input has 3"),
         ([spec, "-o", f"{out}/missing/m.onnx"], "does not exist; create it first"),

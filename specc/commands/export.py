@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from specc.spec.load import load_spec
     from specc.train.checkpoint import checkpoint_file
 
+    if args.data is not None and args.checkpoint is not None:
+        raise SpeccError(f"--data {args.data}: the checkpoint records its training set's mean and "
+                         "std, which the export uses; give --data only without --checkpoint")
     fmt = _format(args.format, args.output)
     nhwc = _layout(args.layout, fmt)
     _check_output(args.output, fmt)
