@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+NAME_MAX = 255  # bytes in one file name on Linux and macOS file systems
+
 
 @contextmanager
 def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
@@ -20,8 +22,11 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
 
     An OSError names `path` (not the temporary file) so that the message says which file
     could not be written."""
+    # mkstemp adds 8 random characters; the temporary name must fit where `path`'s name fits.
+    room = NAME_MAX - len(os.fsencode(suffix)) - 8 - 2
+    prefix = os.fsdecode(os.fsencode(path.name)[:max(room, 0)])
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{prefix}.", suffix=suffix)
     except OSError as error:
         raise OSError(error.errno, error.strerror, str(path)) from None
     os.close(handle)

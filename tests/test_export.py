@@ -250,6 +250,13 @@ def test_a_checkpoint_with_nan_weights_is_refused_as_diverged(
     assert not output.exists()
 
 
+def test_an_output_name_of_250_bytes_is_written(trained: dict[str, Path], tmp_path: Path) -> None:
+    """The temporary file beside it fits the 255 bytes a file name may have, as the name does."""
+    output = tmp_path / ("m" * (250 - len(".safetensors")) + ".safetensors")
+    assert main(["export", str(trained["spec"]), "-o", str(output)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [output.name]
+
+
 # --- bad input: one line, exit 2, nothing written -------------------------------------------
 
 def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str]]:
