@@ -352,6 +352,12 @@ def check_checkpoint_matches(state_sha: str, state_name: str, loaded: LoadedSpec
     if len(classes) != len(data_classes):
         raise SpeccError(f"{checkpoint}: trained on {len(classes)} classes, the data has "
                          f"{len(data_classes)}")
+    differing = next((i for i, (a, b) in enumerate(zip(classes, data_classes, strict=True))
+                      if a != b), None)
+    if differing is not None:  # labels are class indices: another name means another class
+        raise SpeccError(f"{checkpoint}: class {differing} is {classes[differing]!r} in the "
+                         f"checkpoint, {data_classes[differing]!r} in the data; evaluate on data "
+                         "whose classes have the checkpoint's names")
 
 
 def normalization_of(state: dict, loaded: LoadedSpec,
