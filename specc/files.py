@@ -15,6 +15,13 @@ from typing import Any
 NAME_MAX = 255  # bytes in one file name on Linux and macOS file systems
 
 
+def _creation_mode() -> int:
+    """The mode open() gives a new file: 0o666 less the process's umask."""
+    umask = os.umask(0o022)  # reading the umask means setting it; restored at once
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     """A temporary path in `path`'s folder: renamed over `path` when the block ends normally,
@@ -33,6 +40,7 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     temp = Path(name)
     try:
         yield temp
+        os.chmod(temp, _creation_mode())  # mkstemp's is 0o600, whatever the umask
         os.replace(temp, path)
     except OSError as error:
         temp.unlink(missing_ok=True)

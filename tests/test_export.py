@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -255,6 +257,19 @@ def test_an_output_name_of_250_bytes_is_written(trained: dict[str, Path], tmp_pa
     output = tmp_path / ("m" * (250 - len(".safetensors")) + ".safetensors")
     assert main(["export", str(trained["spec"]), "-o", str(output)]) == 0
     assert [p.name for p in tmp_path.iterdir()] == [output.name]
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o022])
+def test_an_export_is_created_with_the_umask_s_mode(umask: int, trained: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    """As any new file: a user whose umask keeps files private gets a private model."""
+    previous = os.umask(umask)
+    try:
+        assert main(["export", str(trained["spec"]), "-o", str(tmp_path / "model.pt")]) == 0
+    finally:
+        os.umask(previous)
+    for name in ("model.pt", "model.py"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
 
 
 # --- bad input: one line, exit 2, nothing written -------------------------------------------

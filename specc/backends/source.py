@@ -120,7 +120,6 @@ def atomic_file(path: Path) -> Iterator[Path]:
         yield temporary
         with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
 
 
 def unsupported(loaded: LoadedSpec, index: int, backend: str, error: UnsupportedByBackend) -> SpeccError:
