@@ -272,6 +272,18 @@ def test_an_export_is_created_with_the_umask_s_mode(umask: int, trained: dict[st
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
 
 
+def test_a_spec_edited_since_training_names_the_run_s_copy(
+        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Even a new comment makes another text; the run folder keeps the one it was trained from."""
+    edited = tmp_path / "tiny.yaml"
+    edited.write_text("# exported for the demo\n" + trained["spec"].read_text())
+    assert main(["export", str(edited), "--checkpoint", str(trained["torch"]),
+                 "-o", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"; {trained['torch'] / 'spec.yaml'} holds the text it was trained from")
+    assert len(err.splitlines()) == 1 and not (tmp_path / "m.onnx").exists()
+
+
 # --- bad input: one line, exit 2, nothing written -------------------------------------------
 
 def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str]]:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from specc.errors import SpeccError, os_error
-from specc.limits import BYTES_PER_ELEMENT
+from specc.limits import BYTES_PER_ELEMENT, MAX_SPEC_BYTES
 from specc.spec.load import LoadedSpec
 
 MAGIC = b"SPECCKP1"
@@ -338,10 +338,27 @@ def check_trained_from(state_sha: str, state_name: str, loaded: LoadedSpec,
                        checkpoint: Path) -> None:
     """Refuse a checkpoint that was trained from another spec (or another text of it)."""
     if state_sha != loaded.sha256:
+        copy = _spec_trained_from(checkpoint, state_sha)
+        hint = f"; {copy} holds the text it was trained from" if copy is not None else ""
         raise SpeccError(
             f"{checkpoint}: the checkpoint was trained from spec {state_name!r} with a different "
             f"text (sha256 {state_sha[:12]}...), not from {loaded.path} (sha256 "
-            f"{loaded.sha256[:12]}...)")
+            f"{loaded.sha256[:12]}...){hint}")
+
+
+def _spec_trained_from(checkpoint: Path, state_sha: str) -> Path | None:
+    """The run folder's copy of the spec (a spec edited since, even in a comment, is another
+    text), when it is there and is the text of `state_sha`."""
+    folder = checkpoint.parent
+    copy = (folder.parent if folder.name == "checkpoints" else folder) / "spec.yaml"
+    try:
+        if not copy.is_file():  # never open a FIFO or device found there
+            return None
+        with open(copy, "rb") as file:
+            content = file.read(MAX_SPEC_BYTES + 1)
+    except OSError:
+        return None
+    return copy if hashlib.sha256(content).hexdigest() == state_sha else None
 
 
 def check_checkpoint_matches(state_sha: str, state_name: str, loaded: LoadedSpec,
