@@ -322,7 +322,8 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([spec, "-o", str(out)], "cannot tell the format"),
         ([spec, "-o", "-"], "not standard output"),
         ([spec, "--format", "onnx", "-o", "-"], "not standard output"),
-        ([str(root / "nope.yaml"), "-o", f"{out}/m.onnx"], "no such spec file"),
+        ([str(root / "nope.yaml"), "-o", f"{out}/m.onnx"], "nope.yaml: no such file"),
+        ([str(out), "-o", f"{out}/m.onnx"], "is a directory; give the spec files in it"),
         ([str(huge), "-o", f"{out}/m.onnx"], "over the 2 GiB ONNX keeps in one file"),
     ]
 

@@ -63,8 +63,6 @@ def run(args: argparse.Namespace) -> int:
     nhwc = _layout(args.layout, fmt)
     _check_output(args.output, fmt)
     require_modules(fmt)
-    if not args.spec.is_file():
-        raise SpeccError(f"{args.spec}: no such spec file")
     loaded = load_spec(args.spec)
     require_fits(fmt, loaded)
     checkpoint = checkpoint_file(args.checkpoint) if args.checkpoint is not None else None
