@@ -310,6 +310,7 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
         ([spec, "--checkpoint", str(one_channel), "-o", f"{out}/m.onnx"],
          "`normalization` holds 1 channel(s), the spec's input has 3"),
         ([spec, "-o", f"{out}/missing/m.onnx"], "does not exist; create it first"),
+        ([spec, "-o", f"{spec}/m.onnx"], f"{spec} is a file, not a folder"),
         ([spec, "-o", f"{out}/m.tflite"], "cannot tell the format from the suffix"),
         ([spec, "--format", "tflite", "-o", f"{out}/m.tflite"], "invalid choice: 'tflite'"),
         ([spec, "--format", "keras", "-o", f"{out}/m.onnx"], "expected a name ending in .keras"),

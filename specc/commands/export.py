@@ -109,6 +109,8 @@ def _check_output(output: Path, fmt: ExportFormat) -> None:
         if target.is_dir():
             raise SpeccError(f"-o {output}: {target} is a folder; expected a file name")
     folder = output.parent
+    if folder.exists() and not folder.is_dir():
+        raise SpeccError(f"-o {output}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise SpeccError(f"-o {output}: the folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK | os.X_OK):
