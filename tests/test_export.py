@@ -284,6 +284,20 @@ def test_a_spec_edited_since_training_names_the_run_s_copy(
     assert len(err.splitlines()) == 1 and not (tmp_path / "m.onnx").exists()
 
 
+def test_a_normalization_that_overflows_is_named_not_reported_as_a_mismatch(
+        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A checkpoint from elsewhere with a positive but tiny std: finite weights, infinite
+    outputs; the comparison of two NaN outputs said nothing about why."""
+    checkpoint = edited_checkpoint(trained, tmp_path / "tiny_std.ckpt", lambda state: state.update(
+        normalization={"mean": [0.5] * 3, "std": [1e-300] * 3}))
+    output = tmp_path / "m.onnx"
+    assert main(["export", str(trained["spec"]), "--checkpoint", str(checkpoint),
+                 "-o", str(output)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holds NaN or infinite values" in err, err
+    assert not output.exists()
+
+
 # --- bad input: one line, exit 2, nothing written -------------------------------------------
 
 def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str]]:

@@ -113,7 +113,13 @@ def relative_difference(expected: np.ndarray, actual: np.ndarray) -> float:
 
 
 def require_match(job: ExportJob, runtime: str, pixels: np.ndarray, actual: np.ndarray) -> str:
-    difference = relative_difference(reference_output(job, pixels), actual)
+    expected = reference_output(job, pixels)
+    if not np.isfinite(expected).all():  # finite weights can still overflow float32
+        raise ExpectationError(
+            f"{job.output}: the model's output on random pixels 0 to 255 holds NaN or infinite "
+            "values (its weights or the checkpoint's normalization overflow float32); nothing "
+            "was written")
+    difference = relative_difference(expected, actual)
     if not difference <= TOLERANCE:
         raise ExpectationError(
             f"{job.output}: {runtime}'s output differs from PyTorch's by {difference:.3e} "
