@@ -147,6 +147,13 @@ def test_onnx_export_of_a_trained_checkpoint(backend: str, trained: dict[str, Pa
     assert run_onnx(tmp_path / "tiny.onnx", np.repeat(x, 20, axis=0)).shape == (100, 4)
 
 
+def test_an_onnx_export_is_reproducible(trained: dict[str, Path], tmp_path: Path) -> None:
+    """The same weights give the same bytes (no trace of the export's temporary folder)."""
+    export(trained, "torch", tmp_path / "a.onnx")
+    export(trained, "torch", tmp_path / "b.onnx")
+    assert (tmp_path / "a.onnx").read_bytes() == (tmp_path / "b.onnx").read_bytes()
+
+
 @pytest.mark.parametrize("backend", ["torch", "keras"])
 def test_keras_export_loads_with_load_model_and_matches(backend: str, trained: dict[str, Path],
                                                         tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so
 EXAMPLE_BATCH = 2  # check also proves the batch dimension is dynamic
 ONNX_LIMIT = 2**31 - 1  # bytes: protobuf's limit for one ONNX file
 INPUT_NAME, OUTPUT_NAME = "pixels", "output"
+STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"  # ONNX node metadata torch.onnx.export adds
 NORMALIZATION_NAME = "pixel_normalization"  # the .keras export's layer in front of the model
 
 
@@ -161,7 +162,20 @@ def onnx_bytes(job: ExportJob) -> bytes:
         except Exception as error:  # noqa: BLE001  (an exporter failure is one line, no trace)
             raise SpeccError(f"{job.loaded.file}: torch.onnx.export cannot export the model: "
                              f"{type(error).__name__}: {str(error).strip().splitlines()[0]}")
-    return _serialized(program.model_proto, job.output)
+    proto = program.model_proto
+    _drop_stack_traces(proto)
+    return _serialized(proto, job.output)
+
+
+def _drop_stack_traces(proto: Any) -> None:
+    """The exporter notes on each node where in the traced source it came from: a file in
+    this export's temporary folder, gone once it ends, whose random name would make every
+    export of the same weights a different file."""
+    for graph_nodes in (proto.graph.node, *(function.node for function in proto.functions)):
+        for node in graph_nodes:
+            kept = [entry for entry in node.metadata_props if entry.key != STACK_TRACE_KEY]
+            del node.metadata_props[:]
+            node.metadata_props.extend(kept)
 
 
 def _serialized(proto: Any, output: Path) -> bytes:
