@@ -15,6 +15,8 @@ from typing import Any
 
 from specc.errors import SpeccError
 
+NAME_MAX = 255  # bytes in one file name on Linux and macOS file systems
+
 
 @contextmanager
 def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
@@ -25,8 +27,11 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     could not be written."""
     check_replaceable(path)
     mode = _new_file_mode(path)
+    # mkstemp adds 8 random characters; the temporary name must fit where `path`'s name fits.
+    room = NAME_MAX - len(os.fsencode(suffix)) - 8 - 2
+    prefix = os.fsdecode(os.fsencode(path.name)[:max(room, 0)])
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{prefix}.", suffix=suffix)
     except OSError as error:
         raise OSError(error.errno, error.strerror, str(path)) from None
     os.close(handle)
@@ -62,7 +67,7 @@ def _new_file_mode(path: Path) -> int:
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
-        umask = os.umask(0o022)
+        umask = os.umask(0o022)  # reading the umask means setting it; restored at once
         os.umask(umask)
         return 0o666 & ~umask
 

@@ -72,6 +72,17 @@ def test_unknown_backend_is_one_line_exit_2(
     assert not (tmp_path / "o").exists()
 
 
+def test_two_specs_of_one_name_are_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A copied spec whose `name` was not changed would write the same files as the original."""
+    first, copy = _spec(tmp_path), _spec(tmp_path, name="small_copy.yaml")
+    assert main(["build", str(first), str(copy), "--out", str(tmp_path / "o")]) == 2
+    error = _one_line_error(capsys)
+    assert error.startswith(f"{copy}:1:7: spec name 'small' is also {first}'s"), error
+    assert not (tmp_path / "o").exists()
+
+
 def test_out_that_is_a_file_is_one_line_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,24 @@ def test_eval_refuses_a_checkpoint_of_another_spec(trained: dict[str, Path], tmp
     assert main(["eval", str(other), "--checkpoint", str(trained["torch"]),
                  "--data", str(trained["data"])]) == 2
     assert "trained from spec 'tiny' with a different text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_eval_refuses_data_whose_classes_have_other_names(
+        backend: str, trained: dict[str, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """As many classes under other names: the labels, class indices in sorted name order, would
+    be scored against the checkpoint's classes of those indices."""
+    renamed = tmp_path / "renamed"
+    shutil.copytree(trained["data"], renamed)
+    for split in ("train", "test"):
+        (renamed / split / CLASSES[0]).rename(renamed / split / "zebra")
+    capsys.readouterr()
+    assert main(["eval", str(trained["spec"]), "--checkpoint", str(trained[backend]),
+                 "--data", str(renamed), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"class 0 is {CLASSES[0]!r} in the checkpoint, {CLASSES[1]!r} in the data" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "out" / "eval.json").exists()
 
 
 def test_eval_detects_a_damaged_checkpoint(trained: dict[str, Path], tmp_path: Path,

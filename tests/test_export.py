@@ -3,9 +3,13 @@ included), from a checkpoint of either backend or a fresh model; bad input write
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +147,13 @@ def test_onnx_export_of_a_trained_checkpoint(backend: str, trained: dict[str, Pa
     assert run_onnx(tmp_path / "tiny.onnx", np.repeat(x, 20, axis=0)).shape == (100, 4)
 
 
+def test_an_onnx_export_is_reproducible(trained: dict[str, Path], tmp_path: Path) -> None:
+    """The same weights give the same bytes (no trace of the export's temporary folder)."""
+    export(trained, "torch", tmp_path / "a.onnx")
+    export(trained, "torch", tmp_path / "b.onnx")
+    assert (tmp_path / "a.onnx").read_bytes() == (tmp_path / "b.onnx").read_bytes()
+
+
 @pytest.mark.parametrize("backend", ["torch", "keras"])
 def test_keras_export_loads_with_load_model_and_matches(backend: str, trained: dict[str, Path],
                                                         tmp_path: Path) -> None:
@@ -153,6 +164,19 @@ def test_keras_export_loads_with_load_model_and_matches(backend: str, trained: d
     export(trained, backend, tmp_path / "tiny.keras")
     model = keras.models.load_model(tmp_path / "tiny.keras")
     assert relative(expected, np.asarray(model.predict(x, verbose=0))) <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["pixels", "pixel_normalization"])
+def test_keras_export_of_a_spec_named_like_the_wrappers_layers(name: str, tmp_path: Path) -> None:
+    """The nested model takes the spec's name; the input and normalization layers beside it
+    have fixed names, and Keras refuses two layers of one name."""
+    import keras
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY_SPEC.replace("name: tiny", f"name: {name}"))
+    assert main(["export", str(spec), "-o", str(tmp_path / "m.keras")]) == 0
+    model = keras.models.load_model(tmp_path / "m.keras")
+    assert model.input.name == "pixels" and model.output.shape == (None, 4)
 
 
 def test_torch_export_loads_in_one_line(trained: dict[str, Path], tmp_path: Path) -> None:
@@ -206,6 +230,81 @@ def test_a_fresh_export_is_the_model_training_starts_from(trained: dict[str, Pat
     assert not np.array_equal(b["pixel_shift"], a["pixel_shift"])
 
 
+def edited_checkpoint(trained: dict[str, Path], path: Path, edit: Callable[[dict], None]) -> Path:
+    """The trained PyTorch checkpoint with `edit` applied to its state, checksum and all valid:
+    a checkpoint from elsewhere."""
+    from specc.train.checkpoint import write_checkpoint
+    from specc.train.engine_torch import load_torch_checkpoint
+
+    state = load_torch_checkpoint(trained["torch"] / "checkpoints" / "last.ckpt")
+    edit(state)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_checkpoint(path, "torch", buffer.getvalue())
+    return path
+
+def test_a_checkpoint_with_nan_weights_is_refused_as_diverged(
+        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A checkpoint from elsewhere can hold NaN weights; the export says so, as `specc eval`
+    does, instead of reporting a failed comparison of NaN outputs."""
+    def poison(state: dict) -> None:
+        state["model"]["conv1.weight"][0, 0, 0, 0] = float("nan")
+
+    checkpoint = edited_checkpoint(trained, tmp_path / "nan.ckpt", poison)
+    output = tmp_path / "m.onnx"
+    assert main(["export", str(trained["spec"]), "--checkpoint", str(checkpoint),
+                 "-o", str(output)]) == 1  # as `specc eval`'s refusal: a diverged run
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "NaN or infinite values" in err, err
+    assert not output.exists()
+
+
+def test_an_output_name_of_250_bytes_is_written(trained: dict[str, Path], tmp_path: Path) -> None:
+    """The temporary file beside it fits the 255 bytes a file name may have, as the name does."""
+    output = tmp_path / ("m" * (250 - len(".safetensors")) + ".safetensors")
+    assert main(["export", str(trained["spec"]), "-o", str(output)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [output.name]
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o022])
+def test_an_export_is_created_with_the_umask_s_mode(umask: int, trained: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    """As any new file: a user whose umask keeps files private gets a private model."""
+    previous = os.umask(umask)
+    try:
+        assert main(["export", str(trained["spec"]), "-o", str(tmp_path / "model.pt")]) == 0
+    finally:
+        os.umask(previous)
+    for name in ("model.pt", "model.py"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+
+
+def test_a_spec_edited_since_training_names_the_run_s_copy(
+        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Even a new comment makes another text; the run folder keeps the one it was trained from."""
+    edited = tmp_path / "tiny.yaml"
+    edited.write_text("# exported for the demo\n" + trained["spec"].read_text())
+    assert main(["export", str(edited), "--checkpoint", str(trained["torch"]),
+                 "-o", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"; {trained['torch'] / 'spec.yaml'} holds the text it was trained from")
+    assert len(err.splitlines()) == 1 and not (tmp_path / "m.onnx").exists()
+
+
+def test_a_normalization_that_overflows_is_named_not_reported_as_a_mismatch(
+        trained: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A checkpoint from elsewhere with a positive but tiny std: finite weights, infinite
+    outputs; the comparison of two NaN outputs said nothing about why."""
+    checkpoint = edited_checkpoint(trained, tmp_path / "tiny_std.ckpt", lambda state: state.update(
+        normalization={"mean": [0.5] * 3, "std": [1e-300] * 3}))
+    output = tmp_path / "m.onnx"
+    assert main(["export", str(trained["spec"]), "--checkpoint", str(checkpoint),
+                 "-o", str(output)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holds NaN or infinite values" in err, err
+    assert not output.exists()
+
+
 # --- bad input: one line, exit 2, nothing written -------------------------------------------
 
 def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str]]:
@@ -214,22 +313,58 @@ def bad_cases(trained: dict[str, Path], root: Path) -> list[tuple[list[str], str
     other.write_text(TINY_SPEC.replace("name: tiny", "name: tiny2"))
     junk = root / "junk.ckpt"
     junk.write_bytes(b"not a checkpoint at all" * 10)
+    one_channel = edited_checkpoint(trained, root / "one_channel.ckpt", lambda state: state.update(
+        normalization={"mean": [0.5], "std": [0.25]}))
     out = root / "out"
+    huge = root / "huge.yaml"  # 600M parameters: 2.2 GiB as float32
+    huge.write_text("name: huge\ninput: {shape: [40000]}\n"
+                    "layers: [{name: dense, type: Dense, units: 15000}]\n")
+    (root / "train.py").write_text("print('the user's own script')\n")
     return [
         ([spec, "--checkpoint", str(root / "missing.ckpt"), "-o", f"{out}/m.onnx"],
          "no such checkpoint"),
         ([str(other), "--checkpoint", torch_run, "-o", f"{out}/m.onnx"],
          "trained from spec 'tiny' with a different text"),
         ([spec, "--checkpoint", str(junk), "-o", f"{out}/m.onnx"], "not a specc checkpoint"),
+        ([spec, "--checkpoint", torch_run, "--data", str(trained["data"]), "-o",
+          f"{out}/m.onnx"], "give --data only without --checkpoint"),
+        ([spec, "--checkpoint", str(one_channel), "-o", f"{out}/m.onnx"],
+         "`normalization` holds 1 channel(s), the spec's input has 3"),
         ([spec, "-o", f"{out}/missing/m.onnx"], "does not exist; create it first"),
+        ([spec, "-o", f"{spec}/m.onnx"], f"{spec} is a file, not a folder"),
         ([spec, "-o", f"{out}/m.tflite"], "cannot tell the format from the suffix"),
         ([spec, "--format", "tflite", "-o", f"{out}/m.tflite"], "invalid choice: 'tflite'"),
         ([spec, "--format", "keras", "-o", f"{out}/m.onnx"], "expected a name ending in .keras"),
         ([spec, "--layout", "nchw", "-o", f"{out}/m.keras"], "--format keras takes no layout"),
         ([spec, "-o", f"{out}/my-model.pt"], "Python cannot import by that name"),
+        ([spec, "-o", f"{out}/class.pt"], "Python cannot import by that name"),
+        ([spec, "-o", f"{out}/torch.pt"], "would shadow the module `torch`"),
+        ([spec, "-o", f"{out}/copy.pt"], "would shadow the module `copy`"),
+        ([spec, "-o", f"{root}/train.pt"], "exists and was not written by specc"),
         ([spec, "-o", str(out)], "cannot tell the format"),
-        ([str(root / "nope.yaml"), "-o", f"{out}/m.onnx"], "no such spec file"),
+        ([spec, "-o", "-"], "not standard output"),
+        ([spec, "--format", "onnx", "-o", "-"], "not standard output"),
+        ([str(root / "nope.yaml"), "-o", f"{out}/m.onnx"], "nope.yaml: no such file"),
+        ([str(out), "-o", f"{out}/m.onnx"], "is a directory; give the spec files in it"),
+        ([str(huge), "-o", f"{out}/m.onnx"], "over the 2 GiB ONNX keeps in one file"),
     ]
+
+
+def test_an_onnx_model_protobuf_cannot_measure_is_one_line(tmp_path: Path) -> None:
+    """Over 2 GiB, protobuf raises EncodeError from ByteSize itself (a model whose weights are
+    under the limit but whose graph is not); building such a model takes gigabytes, so a
+    message that fails as protobuf does stands in for it."""
+    from google.protobuf.message import EncodeError
+
+    from specc.errors import SpeccError
+    from specc.export.formats import _serialized
+
+    class OverTheLimit:
+        def ByteSize(self) -> int:
+            raise EncodeError("Failed to serialize proto")
+
+    with pytest.raises(SpeccError, match="over the 2 GiB ONNX keeps in one file"):
+        _serialized(OverTheLimit(), tmp_path / "m.onnx")
 
 
 def exit_code(args: list[str]) -> int:
@@ -248,6 +383,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err, (args, err)
         assert list((tmp_path / "out").iterdir()) == [], args
+    assert (tmp_path / "train.py").read_text() == "print('the user's own script')\n"
+    assert not (tmp_path / "train.pt").exists()
 
 
 def test_bad_input_in_a_subprocess_has_no_traceback(trained: dict[str, Path],

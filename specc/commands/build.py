@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     loaded_specs = [load_spec(path) for path in spec_paths(args.specs)]
     for loaded in loaded_specs:
         require_expectations(loaded)
+    require_distinct_outputs(loaded_specs)
     weights = None
     if args.weights:
         from specc.backends.weights import read_weights, torch_state
@@ -79,6 +80,22 @@ def run(args: argparse.Namespace) -> int:
                 saved = save_built_weights(built, loaded, weights, args.weights)
                 print(f"{saved}: the weights of {args.weights}, loaded by build_model()'s model")
     return 0
+
+
+def require_distinct_outputs(loaded_specs: list[Any]) -> None:
+    """Each spec's files are named after its `name`: two specs of one name would write the same
+    files, the second silently replacing the first."""
+    from specc.layers.emit import ident
+
+    first_of: dict[str, Any] = {}
+    for loaded in loaded_specs:
+        name = ident(loaded.spec.name)
+        first = first_of.setdefault(name, loaded)
+        if first is not loaded:
+            raise SpeccError(
+                f"spec name {loaded.spec.name!r} is also {first.path}'s; both would be written "
+                f"as {name}_<backend>.py, one over the other; give each spec its own name",
+                file=loaded.file, position=loaded.source.value(("name",)))
 
 
 def save_built_weights(built: Any, loaded: Any, weights: dict[str, Any], source: str) -> Path:

@@ -4,7 +4,9 @@ its source, or safetensors, taking pixels 0 to 255 and ending with the spec's ac
 from __future__ import annotations
 
 import argparse
+import keyword
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,18 +51,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from specc.export.formats import export, require_modules
+    from specc.export.formats import export, require_fits, require_modules
     from specc.export.job import prepare_job
     from specc.spec.load import load_spec
     from specc.train.checkpoint import checkpoint_file
 
+    if args.data is not None and args.checkpoint is not None:
+        raise SpeccError(f"--data {args.data}: the checkpoint records its training set's mean and "
+                         "std, which the export uses; give --data only without --checkpoint")
     fmt = _format(args.format, args.output)
     nhwc = _layout(args.layout, fmt)
     _check_output(args.output, fmt)
     require_modules(fmt)
-    if not args.spec.is_file():
-        raise SpeccError(f"{args.spec}: no such spec file")
     loaded = load_spec(args.spec)
+    require_fits(fmt, loaded)
     checkpoint = checkpoint_file(args.checkpoint) if args.checkpoint is not None else None
     with tempfile.TemporaryDirectory(prefix="specc-export-") as folder:
         job = prepare_job(loaded, checkpoint, args.data, nhwc, args.output, Path(folder))
@@ -74,6 +78,9 @@ def _format(name: str | None, output: Path) -> ExportFormat:
 
     by_suffix = {fmt.suffix: fmt for fmt in FORMATS.values()}
     suffixes = ", ".join(by_suffix)
+    if str(output) == "-":
+        raise SpeccError("-o -: specc export writes a file (checked, then renamed into place), "
+                         f"not standard output; name the file, ending in one of {suffixes}")
     if name is None:
         if output.suffix not in by_suffix:
             raise SpeccError(f"-o {output}: cannot tell the format from the suffix "
@@ -102,14 +109,44 @@ def _check_output(output: Path, fmt: ExportFormat) -> None:
         if target.is_dir():
             raise SpeccError(f"-o {output}: {target} is a folder; expected a file name")
     folder = output.parent
+    if folder.exists() and not folder.is_dir():
+        raise SpeccError(f"-o {output}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise SpeccError(f"-o {output}: the folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SpeccError(f"-o {output}: the folder {folder} is not writable")
-    if fmt.name == "torch" and not output.stem.isidentifier():
+    if fmt.name == "torch":
+        _check_module_name(output)
+        _check_source_replaceable(output)
+
+
+def _check_source_replaceable(output: Path) -> None:
+    """The source beside FILE is implied, not named: it may replace only an earlier export."""
+    from specc.backends.source import generated_by_specc
+
+    source = output.with_suffix(".py")
+    if source.exists() and not generated_by_specc(source):
+        raise SpeccError(f"-o {output}: the PyTorch source would be written beside it as "
+                         f"{source}, which exists and was not written by specc; move that file "
+                         "or name the export otherwise")
+
+
+# Modules that `import torch` in the source's folder needs: a source of one of these names
+# would be imported in their place, and break torch (and specc, run from that folder).
+SHADOWED = frozenset(sys.stdlib_module_names) | {"torch", "numpy"}
+
+
+def _check_module_name(output: Path) -> None:
+    """The PyTorch source is imported by its file name (`from model import load`)."""
+    stem = output.stem
+    if not stem.isidentifier() or keyword.iskeyword(stem):
         raise SpeccError(f"-o {output}: the PyTorch source is written beside it as "
-                         f"{output.stem}.py, which Python cannot import by that name; use a "
+                         f"{stem}.py, which Python cannot import by that name; use a "
                          "name that is a Python identifier, such as model.pt")
+    if stem in SHADOWED:
+        raise SpeccError(f"-o {output}: the PyTorch source is written beside it as {stem}.py, "
+                         f"which would shadow the module `{stem}` that `import torch` needs in "
+                         "that folder; use another name, such as model.pt")
 
 
 def _size(path: Path) -> str:

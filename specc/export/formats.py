@@ -21,12 +21,16 @@ from specc.backends.source import atomic_file
 from specc.errors import ExpectationError, SpeccError, os_error
 from specc.export.job import ExportJob
 from specc.export.kinds import ExportFormat
+from specc.limits import BYTES_PER_ELEMENT
+from specc.spec.load import LoadedSpec
 
 TOLERANCE = 1e-4  # relative, float32: what every written file must reproduce
 CHECK_BATCH = 3  # images in the check batch; not the export's example batch, so the
 EXAMPLE_BATCH = 2  # check also proves the batch dimension is dynamic
 ONNX_LIMIT = 2**31 - 1  # bytes: protobuf's limit for one ONNX file
 INPUT_NAME, OUTPUT_NAME = "pixels", "output"
+STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"  # ONNX node metadata torch.onnx.export adds
+NORMALIZATION_NAME = "pixel_normalization"  # the .keras export's layer in front of the model
 
 
 def require_modules(fmt: ExportFormat) -> None:
@@ -46,6 +50,16 @@ def require_modules(fmt: ExportFormat) -> None:
             f"--format {fmt.name} needs {', '.join(missing)}, which is not installed: install "
             f"the optional dependencies with `pip install 'specc[{fmt.extra}]'` (`make install` "
             "does)")
+
+
+def require_fits(fmt: ExportFormat, loaded: LoadedSpec) -> None:
+    """Refuse, before any weights are made, an ONNX export its float32 weights alone put over
+    protobuf's limit (the exporter would take minutes and gigabytes to find out)."""
+    weight_bytes = BYTES_PER_ELEMENT * loaded.info.total_params
+    if fmt.name == "onnx" and weight_bytes > ONNX_LIMIT:
+        raise SpeccError(f"{loaded.file}: the model's {loaded.info.total_params:,} parameters take "
+                         f"{weight_bytes / 2**30:.1f} GiB as float32, over the 2 GiB ONNX keeps "
+                         "in one file; export it with --format torch or safetensors")
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,13 @@ def relative_difference(expected: np.ndarray, actual: np.ndarray) -> float:
 
 
 def require_match(job: ExportJob, runtime: str, pixels: np.ndarray, actual: np.ndarray) -> str:
-    difference = relative_difference(reference_output(job, pixels), actual)
+    expected = reference_output(job, pixels)
+    if not np.isfinite(expected).all():  # finite weights can still overflow float32
+        raise ExpectationError(
+            f"{job.output}: the model's output on random pixels 0 to 255 holds NaN or infinite "
+            "values (its weights or the checkpoint's normalization overflow float32); nothing "
+            "was written")
+    difference = relative_difference(expected, actual)
     if not difference <= TOLERANCE:
         raise ExpectationError(
             f"{job.output}: {runtime}'s output differs from PyTorch's by {difference:.3e} "
@@ -143,11 +163,32 @@ def onnx_bytes(job: ExportJob) -> bytes:
             raise SpeccError(f"{job.loaded.file}: torch.onnx.export cannot export the model: "
                              f"{type(error).__name__}: {str(error).strip().splitlines()[0]}")
     proto = program.model_proto
-    size = proto.ByteSize()
-    if size > ONNX_LIMIT:
-        raise SpeccError(f"{job.output}: the model is {size / 2**30:.1f} GiB, over the 2 GiB "
-                         "ONNX keeps in one file; export it with --format torch or safetensors")
-    return proto.SerializeToString()
+    _drop_stack_traces(proto)
+    return _serialized(proto, job.output)
+
+
+def _drop_stack_traces(proto: Any) -> None:
+    """The exporter notes on each node where in the traced source it came from: a file in
+    this export's temporary folder, gone once it ends, whose random name would make every
+    export of the same weights a different file."""
+    for graph_nodes in (proto.graph.node, *(function.node for function in proto.functions)):
+        for node in graph_nodes:
+            kept = [entry for entry in node.metadata_props if entry.key != STACK_TRACE_KEY]
+            del node.metadata_props[:]
+            node.metadata_props.extend(kept)
+
+
+def _serialized(proto: Any, output: Path) -> bytes:
+    from google.protobuf.message import EncodeError
+
+    too_large = (f"{output}: the model is over the 2 GiB ONNX keeps in one file; export it "
+                 "with --format torch or safetensors")
+    try:
+        if proto.ByteSize() > ONNX_LIMIT:
+            raise SpeccError(too_large)
+        return proto.SerializeToString()
+    except EncodeError:  # protobuf refuses even to measure a message over its limit
+        raise SpeccError(too_large) from None
 
 
 def write_onnx(job: ExportJob) -> Written:
@@ -178,10 +219,13 @@ def keras_deployed(job: ExportJob) -> Any:
 
     model = build_model(job.loaded, RunOptions(backend="keras", precision="fp32"), job.build_dir)
     torch_to_keras(job.trained.model, model, job.loaded)
+    # The nested model is one of the outer model's layers, whose names Keras requires unique.
+    if model.name in (INPUT_NAME, NORMALIZATION_NAME):
+        model.name = f"{model.name}_model"
     mean, std = job.trained.mean, job.trained.std
     inputs = keras.Input(shape=tuple(job.loaded.spec.input.shape), name=INPUT_NAME)
     normalised = keras.layers.Normalization(
-        axis=-1, mean=255.0 * mean, variance=(255.0 * std) ** 2, name="pixel_normalization",
+        axis=-1, mean=255.0 * mean, variance=(255.0 * std) ** 2, name=NORMALIZATION_NAME,
     )(inputs)
     return keras.Model(inputs, model(normalised), name=job.loaded.spec.name)
 

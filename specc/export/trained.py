@@ -43,8 +43,19 @@ def load_trained(loaded: LoadedSpec, checkpoint: Path | None, data: str | None,
         trained = _from_keras(loaded, checkpoint, payload, build_dir)
     else:
         raise SpeccError(f"{checkpoint}: unknown backend {backend!r} in the checkpoint")
+    _require_finite(trained.model, checkpoint)
     trained.model.eval()
     return trained
+
+
+def _require_finite(model: Any, checkpoint: Path) -> None:
+    """As `specc eval`: NaN weights would only surface as a failed check of the written file."""
+    from specc.train.common import DivergedError
+    from specc.train.engine_torch import weights_finite
+
+    if not weights_finite(model):
+        raise DivergedError(f"{checkpoint}: the model's weights hold NaN or infinite values (the "
+                            "run diverged); nothing to export")
 
 
 def _describe(meta: dict, checkpoint: Path, backend: str) -> str:
@@ -60,7 +71,7 @@ def _from_torch(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir:
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     check_torch_state(state, checkpoint, CHECKPOINT_FORMAT, model, None)  # before loading it
     model.load_state_dict(state["model"])
-    mean, std = normalization_of(state)
+    mean, std = normalization_of(state, loaded, checkpoint)
     return Trained(model.float(), mean, std, _describe(state, checkpoint, "torch"))
 
 
@@ -76,7 +87,7 @@ def _from_keras(loaded: LoadedSpec, checkpoint: Path, payload: bytes, build_dir:
     assign_variables(keras_model.variables, arrays, "model")
     model = build_model(loaded, RunOptions(backend="torch"), build_dir)
     keras_to_torch(keras_model, model, loaded)
-    mean, std = normalization_of(meta)
+    mean, std = normalization_of(meta, loaded, checkpoint)
     return Trained(model, mean, std, _describe(meta, checkpoint, "keras"))
 
 

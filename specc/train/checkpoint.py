@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from specc.errors import SpeccError, os_error
-from specc.limits import BYTES_PER_ELEMENT
+from specc.limits import BYTES_PER_ELEMENT, MAX_SPEC_BYTES
 from specc.spec.load import LoadedSpec
 
 MAGIC = b"SPECCKP1"
@@ -338,10 +338,27 @@ def check_trained_from(state_sha: str, state_name: str, loaded: LoadedSpec,
                        checkpoint: Path) -> None:
     """Refuse a checkpoint that was trained from another spec (or another text of it)."""
     if state_sha != loaded.sha256:
+        copy = _spec_trained_from(checkpoint, state_sha)
+        hint = f"; {copy} holds the text it was trained from" if copy is not None else ""
         raise SpeccError(
             f"{checkpoint}: the checkpoint was trained from spec {state_name!r} with a different "
             f"text (sha256 {state_sha[:12]}...), not from {loaded.path} (sha256 "
-            f"{loaded.sha256[:12]}...)")
+            f"{loaded.sha256[:12]}...){hint}")
+
+
+def _spec_trained_from(checkpoint: Path, state_sha: str) -> Path | None:
+    """The run folder's copy of the spec (a spec edited since, even in a comment, is another
+    text), when it is there and is the text of `state_sha`."""
+    folder = checkpoint.parent
+    copy = (folder.parent if folder.name == "checkpoints" else folder) / "spec.yaml"
+    try:
+        if not copy.is_file():  # never open a FIFO or device found there
+            return None
+        with open(copy, "rb") as file:
+            content = file.read(MAX_SPEC_BYTES + 1)
+    except OSError:
+        return None
+    return copy if hashlib.sha256(content).hexdigest() == state_sha else None
 
 
 def check_checkpoint_matches(state_sha: str, state_name: str, loaded: LoadedSpec,
@@ -352,8 +369,21 @@ def check_checkpoint_matches(state_sha: str, state_name: str, loaded: LoadedSpec
     if len(classes) != len(data_classes):
         raise SpeccError(f"{checkpoint}: trained on {len(classes)} classes, the data has "
                          f"{len(data_classes)}")
+    differing = next((i for i, (a, b) in enumerate(zip(classes, data_classes, strict=True))
+                      if a != b), None)
+    if differing is not None:  # labels are class indices: another name means another class
+        raise SpeccError(f"{checkpoint}: class {differing} is {classes[differing]!r} in the "
+                         f"checkpoint, {data_classes[differing]!r} in the data; evaluate on data "
+                         "whose classes have the checkpoint's names")
 
 
-def normalization_of(state: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The training set's per-channel mean and std (in [0, 1] pixel units) a checkpoint keeps."""
-    return np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])
+def normalization_of(state: dict, loaded: LoadedSpec,
+                     checkpoint: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The training set's per-channel mean and std (in [0, 1] pixel units) a checkpoint keeps,
+    one of each per channel of the spec's input (fewer would broadcast silently)."""
+    mean, std = np.asarray(state["normalization"]["mean"]), np.asarray(state["normalization"]["std"])
+    channels = loaded.spec.input.shape[-1]
+    if len(mean) != channels:
+        raise SpeccError(f"{checkpoint}: damaged checkpoint: `normalization` holds {len(mean)} "
+                         f"channel(s), the spec's input has {channels}")
+    return mean, std

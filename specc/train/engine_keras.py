@@ -387,6 +387,6 @@ def evaluate_payload(payload: bytes, checkpoint: Any, loaded: Any, model: Any,
         raise DivergedError(f"{checkpoint}: the model's weights hold NaN or infinite values (the "
                             "run diverged); nothing to evaluate")
     logits = logits_model(model, logits_layer)
-    mean, std = normalization_of(meta)
+    mean, std = normalization_of(meta, loaded, checkpoint)
     return evaluate_arrays(lambda x: logits(x, training=False), data.x_test, data.y_test, mean,
                            std, batch_size, data.classes)

@@ -524,7 +524,7 @@ def evaluate_payload(payload: bytes, checkpoint, loaded, model: nn.Module,
         raise DivergedError(f"{checkpoint}: the model's weights hold NaN or infinite values (the "
                             "run diverged); nothing to evaluate")
     model.to(device, memory_format=torch.channels_last)
-    mean, std = normalization_of(state)
+    mean, std = normalization_of(state, loaded, checkpoint)
     test = DeviceData(data.x_test, data.y_test, mean, std, device)
     # The training precision on a GPU; on a CPU, bf16 only where it computes bf16 natively.
     precision = (state.get("precision", "fp32") if device.type == "cuda"

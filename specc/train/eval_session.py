@@ -39,8 +39,6 @@ def _output_folder(request: EvalRequest, checkpoint: Path) -> Path:
 
 
 def evaluate_checkpoint(request: EvalRequest) -> int:
-    if not request.spec.is_file():
-        raise SpeccError(f"{request.spec}: no such spec file")
     loaded = load_spec(request.spec)
     checkpoint = checkpoint_file(request.checkpoint)
     backend, payload = read_checkpoint(checkpoint, max_checkpoint_bytes(loaded.info.total_params))
