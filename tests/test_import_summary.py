@@ -486,3 +486,70 @@ def test_keras3_ascii_boxes_where_the_terminal_cannot_show_box_drawing(
     source.write_text(text)
     compare_with_truth(import_file(tmp_path, capsys, source),
                        json.loads((SUMMARIES / "residual.json").read_text()))
+
+
+# ---------------------------------------------------------------- frozen layers
+
+# Keras 3's `model.summary(show_trainable=True)` of a model whose first two layers were
+# frozen (`layer.trainable = False`), as printed.
+KERAS3_FROZEN = """\
+Model: "fine_tuned"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┓
+┃ Layer (type)                  ┃ Output Shape              ┃          Param # ┃ Connected to              ┃ Trainable ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━┩
+│ features (InputLayer)         │ (None, 10)                │                0 │ -                         │     -     │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ frozen_dense (Dense)          │ (None, 32)                │              352 │ features[0][0]            │     N     │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ frozen_bn                     │ (None, 32)                │              128 │ frozen_dense[0][0]        │     N     │
+│ (BatchNormalization)          │                           │                  │                           │           │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ head (Dense)                  │ (None, 32)                │            1,056 │ frozen_bn[0][0]           │     Y     │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ add (Add)                     │ (None, 32)                │                0 │ frozen_bn[0][0],          │     -     │
+│                               │                           │                  │ head[0][0]                │           │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ out (Dense)                   │ (None, 2)                 │               66 │ add[0][0]                 │     Y     │
+└───────────────────────────────┴───────────────────────────┴──────────────────┴───────────────────────────┴───────────┘
+ Total params: 1,602 (6.26 KB)
+ Trainable params: 1,122 (4.38 KB)
+ Non-trainable params: 480 (1.88 KB)
+"""
+FROZEN_ROWS = [
+    Row("features", "InputLayer", [(None, 10)], 0),
+    Row("frozen_dense", "Dense", (None, 32), 352, ("features[0][0]",), trainable=False),
+    Row("frozen_bn", "BatchNormalization", (None, 32), 128, ("frozen_dense[0][0]",),
+        trainable=False),
+    Row("head", "Dense", (None, 32), 1056, ("frozen_bn[0][0]",)),
+    Row("add", "Add", (None, 32), 0, ("frozen_bn[0][0]", "head[0][0]")),
+    Row("out", "Dense", (None, 2), 66, ("add[0][0]",)),
+]
+
+
+@pytest.mark.parametrize("layout", ["keras3", "tf2_functional", "tf2_sequential"])
+def test_frozen_layers_shown_by_show_trainable_are_frozen_in_the_spec(
+    layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if layout == "keras3":
+        text = KERAS3_FROZEN
+    else:
+        sequential = layout == "tf2_sequential"
+        rows = [row for row in FROZEN_ROWS if not (sequential and row.class_name == "Add")]
+        text = tf2_summary(Printed("fine_tuned", rows, 1122, 480, sequential),
+                           show_trainable=True)
+    source = tmp_path / "frozen.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert [layer.name for layer in loaded.spec.layers if not layer.trainable] == [
+        "frozen_dense", "frozen_bn"]
+
+
+def test_a_frozen_layer_in_a_table_without_the_trainable_column_is_named_as_the_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "frozen.txt"
+    source.write_text(tf2_summary(Printed("fine_tuned", FROZEN_ROWS, 1122, 480, False)))
+    code, _, stderr = run_import(capsys, str(source), "-o", str(tmp_path / "out.yaml"))
+    assert code == 1
+    assert stderr.splitlines()[-1].startswith(f"{source}:")
+    assert "model.summary(show_trainable=True)" in stderr.splitlines()[-1]

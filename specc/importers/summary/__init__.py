@@ -75,6 +75,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {display}:{line}: {guess}", file=report)
     for check in failed:
         print(str(check.as_error(args.output)), file=sys.stderr)
+    if not summary.shows_trainable and any(check.quantity == "trainable_params" for check in failed):
+        print(f"{display}:{summary.totals_line}: the table's trainable / non-trainable split "
+              "differs from its layers': a frozen layer shows only in "
+              "model.summary(show_trainable=True); print the table so, or set "
+              "`trainable: false` on the frozen layers", file=sys.stderr)
     return int(ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK)
 
 

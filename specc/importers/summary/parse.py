@@ -40,6 +40,9 @@ _FIRST_LINE = re.compile(
 _NAME_CELL = re.compile(
     r"^(?P<name>[^\s(]+?)\s*(?:\((?P<type>[^)\s…]*)(?P<end>\)|…)?)?$"
 )
+# `show_trainable=True` adds a last column, its title possibly cut (`Traina…`).
+TRAINABLE = "Trainable"
+_TRAINABLE_VALUES = {"Y": True, "N": False}  # Keras 3 prints `-` for a layer without weights
 _CONNECTION = re.compile(r"(?P<name>[A-Za-z_][\w.\-/]*)(?P<index>\[\d+\]\[\d+\])?(?P<cut>…)?")
 
 
@@ -62,6 +65,7 @@ class PrintedLayer:
     shape_text: str
     params: int
     connections: tuple[Connection, ...] = ()
+    trainable: bool | None = None  # the `Trainable` column (show_trainable=True): Y / N
 
     @property
     def shape_prefix(self) -> tuple[int, ...]:
@@ -88,6 +92,7 @@ class PrintedSummary:
     layers: list[PrintedLayer] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)  # "Total", "Trainable", ...
     totals_line: int = 0
+    shows_trainable: bool = False  # printed with show_trainable=True: rows say if frozen
 
     @property
     def trainable(self) -> int:
@@ -184,7 +189,8 @@ def _parse_box(
 ) -> tuple[PrintedSummary, int]:
     titles = _cells(lines[header])
     columns = _column_indices(titles, file, header)
-    summary = PrintedSummary(file, "keras3", model_name, "connected" in columns)
+    summary = PrintedSummary(file, "keras3", model_name, "connected" in columns,
+                             shows_trainable="trainable" in columns)
     group: list[tuple[int, list[str]]] = []
     for index in range(header + 1, len(lines)):
         stripped = lines[index].strip()
@@ -226,13 +232,17 @@ def _box_row(group: list[tuple[int, list[str]]], columns: dict[str, int], file: 
     shape_text = " ".join(column("shape"))
     params_text = "".join(column("params"))
     connections = _connections(" ".join(column("connected"))) if "connected" in columns else ()
-    return _printed_layer(file, line, name_cell, shape_text, params_text, connections)
+    trainable = _TRAINABLE_VALUES.get("".join(column("trainable"))) if "trainable" in columns else None
+    return _printed_layer(file, line, name_cell, shape_text, params_text, connections, trainable)
 
 
 def _column_indices(titles: list[str], file: str, header: int) -> dict[str, int]:
     wanted = {"name": "Layer (type)", "shape": "Output Shape", "params": "Param #",
               "connected": "Connected to"}
     found = {key: titles.index(title) for key, title in wanted.items() if title in titles}
+    last = titles[-1].removesuffix(ELLIPSIS)
+    if last and TRAINABLE.startswith(last):
+        found["trainable"] = len(titles) - 1
     for key in ("name", "shape", "params"):
         if key not in found:
             raise error_at(file, header + 1, f"the header has no `{wanted[key]}` cell")
@@ -247,11 +257,17 @@ def _parse_text(
 ) -> tuple[PrintedSummary, int]:
     titles = lines[header]
     starts = [titles.index(title) for title in ("Layer (type)", "Output Shape", "Param #")]
+    keys = ["cell", "shape", "params"]  # what each column holds, as _text_row names it
     functional = "Connected to" in titles
     if functional:
         starts.append(titles.index("Connected to"))
+        keys.append("rest")
+    if TRAINABLE in titles[starts[-1] + 1:]:
+        starts.append(titles.index(TRAINABLE, starts[-1] + 1))
+        keys.append("trainable")
     layout = "tf2" if titles.startswith(" ") else "keras2"
-    summary = PrintedSummary(file, layout, model_name, functional)
+    summary = PrintedSummary(file, layout, model_name, functional,
+                             shows_trainable="trainable" in keys)
     body = header + 1
     if body >= len(lines) or not set(lines[body].strip()) <= {"="} or not lines[body].strip():
         raise error_at(file, body + 1, "expected the `====` rule under the header")
@@ -261,7 +277,7 @@ def _parse_text(
         closing = set(line.strip()) == {"="} or _TOTAL.match(line)
         if closing or not line.strip() or set(line.strip()) == {"_"}:
             if group:
-                summary.layers.append(_text_row(lines, group, starts, file))
+                summary.layers.append(_text_row(lines, group, list(zip(starts, keys)), file))
                 group = []
             if closing:
                 return summary, index
@@ -271,26 +287,38 @@ def _parse_text(
                    "rule and no `Total params:` line")
 
 
-def _text_row(lines: list[str], group: list[int], starts: list[int], file: str) -> PrintedLayer:
+def _text_row(lines: list[str], group: list[int], columns: list[tuple[int, str]],
+              file: str) -> PrintedLayer:
+    """One row from its lines; `columns`: where each column starts, and what it holds."""
     first = lines[group[0]]
     match = _FIRST_LINE.match(first)
     if match is None:
         raise error_at(file, group[0] + 1, "cannot read this row: expected `name (Type)`, an "
                        "output shape such as `(None, 32, 32, 96)` and a parameter count")
-    parts = {"cell": [match["cell"]], "shape": [match["shape"]], "rest": [match["rest"] or ""]}
-    keys = ("cell", "shape", "params", "rest")
+    keys = [key for _, key in columns]
+    rest, trainable = _split_trainable(match["rest"] or "", "trainable" in keys)
+    parts = {"cell": [match["cell"]], "shape": [match["shape"]], "rest": [rest]}
     for index in group[1:]:
         for chunk in re.finditer(r"\S+(?: \S+)*", lines[index]):
-            column = max(i for i, start in enumerate(starts) if start <= chunk.start() + 2)
-            if keys[column] == "params":
+            key = next(key for start, key in reversed(columns) if start <= chunk.start() + 2)
+            if key == "params":
                 raise error_at(file, index + 1, "a parameter count on a continuation line; "
                                "is a row missing its name?")
-            parts[keys[column]].append(chunk.group())
+            parts.setdefault(key, []).append(chunk.group())
     # TF 2.x cuts wrapped cells at a fixed width, so the pieces join without spaces.
     name_cell = "".join(parts["cell"])
-    connections = _connections(" ".join(parts["rest"])) if len(starts) > 3 else ()
+    connections = _connections(" ".join(parts["rest"])) if "rest" in keys else ()
     return _printed_layer(file, group[0] + 1, name_cell, "".join(parts["shape"]),
-                          match["params"], connections)
+                          match["params"], connections, trainable)
+
+
+def _split_trainable(rest: str, has_column: bool) -> tuple[str, bool | None]:
+    """A row's text after its count without, and the value of, its `Trainable` cell (the
+    last word: `Y` or `N`)."""
+    words = rest.rsplit(maxsplit=1)
+    if not has_column or not words or words[-1] not in _TRAINABLE_VALUES:
+        return rest, None
+    return (words[0] if len(words) > 1 else ""), _TRAINABLE_VALUES[words[-1]]
 
 
 # ---------------------------------------------------------------- cells
@@ -298,7 +326,7 @@ def _text_row(lines: list[str], group: list[int], starts: list[int], file: str) 
 
 def _printed_layer(
     file: str, line: int, name_cell: str, shape_text: str, params_text: str,
-    connections: tuple[Connection, ...],
+    connections: tuple[Connection, ...], trainable: bool | None = None,
 ) -> PrintedLayer:
     match = _NAME_CELL.match(name_cell.strip())
     if match is None:
@@ -322,6 +350,7 @@ def _printed_layer(
         shape_text=shape_text,
         params=int(params_digits),
         connections=connections,
+        trainable=trainable,
     )
 
 

@@ -376,12 +376,15 @@ class _Builder:
         return chosen.layer
 
     def _base(self, index: int, row: PrintedLayer, sources: tuple[str, ...]) -> dict[str, Any]:
-        """The row's layer without its type: name, `inputs` where not the previous layer, and
-        the printed figures as expectations."""
+        """The row's layer without its type: name, `inputs` where not the previous layer,
+        `trainable: false` where the table shows it frozen, and the printed figures as
+        expectations."""
         previous = self.imported_names[index - 1] if index else self._input_name()
         base: dict[str, Any] = {"name": self.imported_names[index]}
         if sources != (previous,):
             base["inputs"] = sources
+        if row.trainable is False:
+            base["trainable"] = False
         base["expect"] = LayerExpect(shape=row.output_shape, params=row.params)
         return base
 
