@@ -273,6 +273,30 @@ def _damaged(name: str, change: Any) -> str:
     return change((SUMMARIES / name).read_text())
 
 
+# The start of a Keras 3 `model.summary(line_length=40)`: a count too wide for its column.
+KERAS3_W40_CNN_START = """\
+Model: "sequential"
+┏━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━┓
+┃                 ┃ Output     ┃ Param ┃
+┃ Layer (type)    ┃ Shape      ┃     # ┃
+┡━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━┩
+│ conv2d (Conv2D) │ (None, 32, │ 2,432 │
+│                 │ 32, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ batch_normaliz… │ (None, 32, │   128 │
+│ (BatchNormaliz… │ 32, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ activation      │ (None, 32, │     0 │
+│ (Activation)    │ 32, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ zero_padding2d  │ (None, 36, │     0 │
+│ (ZeroPadding2D) │ 36, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ conv2d_1        │ (None, 34, │ 30,7… │
+│ (Conv2D)        │ 32, 64)    │       │
+├─────────────────┼────────────┼───────┤
+"""
+
 BAD_INPUTS = {
     "not_a_summary": (lambda: "# My model\n\nIt has some layers.\n", r":1:1: not a Keras model summary"),
     "cut_off": (lambda: _damaged("keras3_residual_w64.txt",
@@ -286,6 +310,10 @@ BAD_INPUTS = {
                                       lambda t: t.replace("(Conv2D)  ", "(Conv3D)  ", 1)),
                      (r":\d+:1: layer conv2d: specc does not know the layer type 'Conv3D'; the "
                      r"nearest known type is Conv2D")),
+    "count_cut_by_a_narrow_column": (lambda: KERAS3_W40_CNN_START,
+                                     (r":18:1: layer conv2d_1: the parameter count is cut to "
+                                      r"'30,7…': its column was too narrow; print the table "
+                                      r"wider")),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "
@@ -553,3 +581,40 @@ def test_a_frozen_layer_in_a_table_without_the_trainable_column_is_named_as_the_
     assert code == 1
     assert stderr.splitlines()[-1].startswith(f"{source}:")
     assert "model.summary(show_trainable=True)" in stderr.splitlines()[-1]
+
+
+# Keras 3's `model.summary(line_length=40, show_trainable=True)`: rich wraps the titles over
+# two lines and cuts words (`Pa… #`, `Conne… to`, the Trainable title to `…`).
+KERAS3_W40_FUNCTIONAL = """\
+Model: "narrow"
+┏━━━━━━━━━┳━━━━━━━━━┳━━━━━┳━━━━━━━━┳━━━┓
+┃ Layer   ┃ Output  ┃ Pa… ┃ Conne… ┃   ┃
+┃ (type)  ┃ Shape   ┃   # ┃ to     ┃ … ┃
+┡━━━━━━━━━╇━━━━━━━━━╇━━━━━╇━━━━━━━━╇━━━┩
+│ x       │ (None,  │   0 │ -      │ - │
+│ (Input… │ 4)      │     │        │   │
+├─────────┼─────────┼─────┼────────┼───┤
+│ a       │ (None,  │  15 │ x[0][… │ N │
+│ (Dense) │ 3)      │     │        │   │
+├─────────┼─────────┼─────┼────────┼───┤
+│ b       │ (None,  │  15 │ x[0][… │ Y │
+│ (Dense) │ 3)      │     │        │   │
+├─────────┼─────────┼─────┼────────┼───┤
+│ s (Add) │ (None,  │   0 │ a[0][… │ - │
+│         │ 3)      │     │ b[0][… │   │
+└─────────┴─────────┴─────┴────────┴───┘
+ Total params: 30 (120.00 B)
+ Trainable params: 15 (60.00 B)
+ Non-trainable params: 15 (60.00 B)
+"""
+
+
+def test_a_narrow_keras3_table_with_wrapped_and_cut_titles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "narrow.txt"
+    source.write_text(KERAS3_W40_FUNCTIONAL)
+    spec = import_file(tmp_path, capsys, source).spec
+    assert spec.input.shape == (4,)
+    assert [(layer.name, layer.type, layer.inputs, layer.trainable) for layer in spec.layers] == [
+        ("a", "Dense", None, False), ("b", "Dense", ("x",), True), ("s", "Add", ("a", "b"), True)]

@@ -115,7 +115,7 @@ def parse_summary(text: str, file: str) -> PrintedSummary:
     header = _find_header(lines, file)
     model_name = _model_name(lines, header)
     if _is_table_line(lines[header]):
-        summary, end = _parse_box(lines, header, file, model_name)
+        summary, end = _parse_box(lines, _header_lines(lines, header), file, model_name)
     else:
         summary, end = _parse_text(lines, header, file, model_name)
     _parse_totals(summary, lines, end)
@@ -131,15 +131,17 @@ def error_at(file: str, line: int, message: str, col: int = 1) -> SpeccError:
 
 
 def _find_header(lines: list[str], file: str) -> int:
+    """The index of the header's first line."""
     for index, line in enumerate(lines):
-        if "Layer (type)" in line and "Output Shape" in line:
+        if _is_header(lines, index):
             cropped = _cropped_at(lines, index)
             if cropped is not None:
                 raise error_at(file, index + 1, f"the table is cropped at column {cropped}: it "
                                "was printed wider than its console, and what lay beyond (cut "
                                "figures, inputs) is lost; print it again with "
                                "model.summary(line_length=...) no wider than the console")
-            if "Param #" not in line:
+            if not any("Param #" in title or _is_title(title, "Param #")
+                       for title in _titles(lines, index)):
                 raise error_at(file, index + 1, "the header has no `Param #` column; specc "
                                "needs each layer's parameter count")
             return index
@@ -148,6 +150,45 @@ def _find_header(lines: list[str], file: str) -> int:
         "not a Keras model summary: no header row `Layer (type)  Output Shape  Param #` "
         "(print the model with `model.summary()` and paste the whole table)",
     )
+
+
+def _is_header(lines: list[str], index: int) -> bool:
+    titles = _titles(lines, index)
+    return all(any(wanted in title or _is_title(title, wanted) for title in titles)
+               for wanted in ("Layer (type)", "Output Shape"))
+
+
+def _is_title(cell: str, title: str) -> bool:
+    """Whether a header cell is `title`, possibly with words cut by a narrow box (`Pa… #`,
+    `Traina…`)."""
+    words, whole = cell.split(), title.split()
+    return len(words) == len(whole) and all(
+        word == full or (word.endswith(ELLIPSIS) and full.startswith(word[:-1]))
+        for word, full in zip(words, whole, strict=True))
+
+
+def _titles(lines: list[str], index: int) -> list[str]:
+    """What a header starting at `index` holds: a text header's line; a box's cells, joined
+    across the lines a narrow table wraps its titles onto (`Output` over `Shape`)."""
+    if not _is_table_line(lines[index]):
+        return [lines[index]]
+    rows = [_cells(lines[line]) for line in _header_lines(lines, index)]
+    if any(len(cells) != len(rows[0]) for cells in rows):
+        rows = rows[:1]
+    return [" ".join(cell for cell in column if cell) for column in zip(*rows)]
+
+
+def _header_lines(lines: list[str], first: int) -> range:
+    """The lines of a header starting at `first`: one, or under a box's top edge every table
+    line down to the rule below the titles."""
+    top = lines[first - 1].strip() if first else ""
+    if not (_is_table_line(lines[first]) and top.startswith(("┏", "┌", "+"))):
+        return range(first, first + 1)
+    last = first
+    while (last + 1 < len(lines) and _is_table_line(lines[last + 1])
+           and not _BOX_RULE.match(lines[last + 1].strip())):
+        last += 1
+    return range(first, last + 1)
 
 
 def _model_name(lines: list[str], header: int) -> str | None:
@@ -185,14 +226,14 @@ def _cropped_at(lines: list[str], header: int) -> int | None:
 
 
 def _parse_box(
-    lines: list[str], header: int, file: str, model_name: str | None
+    lines: list[str], header: range, file: str, model_name: str | None
 ) -> tuple[PrintedSummary, int]:
-    titles = _cells(lines[header])
-    columns = _column_indices(titles, file, header)
+    titles = _titles(lines, header.start)
+    columns = _column_indices(titles, file, header.start)
     summary = PrintedSummary(file, "keras3", model_name, "connected" in columns,
                              shows_trainable="trainable" in columns)
     group: list[tuple[int, list[str]]] = []
-    for index in range(header + 1, len(lines)):
+    for index in range(header.stop, len(lines)):
         stripped = lines[index].strip()
         if _is_table_line(stripped) and not _BOX_RULE.match(stripped):
             cells = _cells(lines[index])
@@ -238,11 +279,9 @@ def _box_row(group: list[tuple[int, list[str]]], columns: dict[str, int], file: 
 
 def _column_indices(titles: list[str], file: str, header: int) -> dict[str, int]:
     wanted = {"name": "Layer (type)", "shape": "Output Shape", "params": "Param #",
-              "connected": "Connected to"}
-    found = {key: titles.index(title) for key, title in wanted.items() if title in titles}
-    last = titles[-1].removesuffix(ELLIPSIS)
-    if last and TRAINABLE.startswith(last):
-        found["trainable"] = len(titles) - 1
+              "connected": "Connected to", "trainable": TRAINABLE}
+    found = {key: index for key, title in wanted.items()
+             for index, cell in enumerate(titles) if _is_title(cell, title)}
     for key in ("name", "shape", "params"):
         if key not in found:
             raise error_at(file, header + 1, f"the header has no `{wanted[key]}` cell")
@@ -337,6 +376,10 @@ def _printed_layer(
     type_cut = match["end"] != ")"
     params_digits = params_text.replace(",", "").strip()
     params_digits = params_digits.split()[0] if params_digits else ""
+    if ELLIPSIS in params_text:
+        raise error_at(file, line, f"layer {name}: the parameter count is cut to "
+                       f"{params_text.strip()!r}: its column was too narrow; print the table "
+                       "wider with model.summary(line_length=...)")
     if not params_digits.isdigit():
         raise error_at(file, line, f"layer {name}: the parameter count {params_text!r} is not "
                        "a number")
