@@ -314,6 +314,10 @@ BAD_INPUTS = {
                                      (r":18:1: layer conv2d_1: the parameter count is cut to "
                                       r"'30,7…': its column was too narrow; print the table "
                                       r"wider")),
+    "two_summaries": (lambda: (SUMMARIES / "tf2_residual.txt").read_text()
+                      + (SUMMARIES / "keras3_sequential_cnn_default.txt").read_text(),
+                      (r":\d+:1: a second model summary \(\"sequential_cnn\"\) starts here, "
+                       r"after the one \(\"residual\"\) at line 3; specc imports one model")),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "

@@ -118,6 +118,7 @@ def parse_summary(text: str, file: str) -> PrintedSummary:
         summary, end = _parse_box(lines, _header_lines(lines, header), file, model_name)
     else:
         summary, end = _parse_text(lines, header, file, model_name)
+    _refuse_a_second_summary(lines, end, header, file, model_name)
     _parse_totals(summary, lines, end)
     _check_totals(summary)
     return summary
@@ -189,6 +190,23 @@ def _header_lines(lines: list[str], first: int) -> range:
            and not _BOX_RULE.match(lines[last + 1].strip())):
         last += 1
     return range(first, last + 1)
+
+
+def _refuse_a_second_summary(
+    lines: list[str], end: int, first: int, file: str, model_name: str | None
+) -> None:
+    """A file holding two tables (a notebook's generator and discriminator) is refused: which
+    one to import is the user's choice, not the first one's by default."""
+    second = next((index for index in range(end, len(lines)) if _is_header(lines, index)), None)
+    if second is None:
+        return
+    raise error_at(file, second + 1, f"a second model summary{_quoted(_model_name(lines, second))} "
+                   f"starts here, after the one{_quoted(model_name)} at line {first + 1}; specc "
+                   "imports one model: keep only its table in the file")
+
+
+def _quoted(model_name: str | None) -> str:
+    return f' ("{model_name}")' if model_name else ""
 
 
 def _model_name(lines: list[str], header: int) -> str | None:
