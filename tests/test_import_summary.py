@@ -298,6 +298,58 @@ Model: "sequential"
 ├─────────────────┼────────────┼───────┤
 """
 
+# Keras 3 summaries of models built for any input size (keras.Input((None, None, 3))), and
+# of a Sequential model never built.
+KERAS3_ANY_SIZE = """\
+Model: "fcn"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ input_layer (InputLayer)             │ (None, None, None, 3)       │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ conv2d (Conv2D)                      │ (None, None, None, 8)       │             224 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ max_pooling2d (MaxPooling2D)         │ (None, None, None, 8)       │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ global_average_pooling2d             │ (None, 8)                   │               0 │
+│ (GlobalAveragePooling2D)             │                             │                 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense (Dense)                        │ (None, 2)                   │              18 │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 242 (968.00 B)
+ Trainable params: 242 (968.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+KERAS3_ANY_SIZE_POOLED = """\
+Model: "gap"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ input_layer (InputLayer)             │ (None, None, None, 3)       │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ global_average_pooling2d             │ (None, 3)                   │               0 │
+│ (GlobalAveragePooling2D)             │                             │                 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense (Dense)                        │ (None, 2)                   │               8 │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 8 (32.00 B)
+ Trainable params: 8 (32.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+KERAS3_UNBUILT = """\
+Model: "unbuilt"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ dense_2 (Dense)                      │ ?                           │     0 (unbuilt) │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense_3 (Dense)                      │ ?                           │     0 (unbuilt) │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 0 (0.00 B)
+ Trainable params: 0 (0.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+
 BAD_INPUTS = {
     "not_a_summary": (lambda: "# My model\n\nIt has some layers.\n", r":1:1: not a Keras model summary"),
     "cut_off": (lambda: _damaged("keras3_residual_w64.txt",
@@ -319,6 +371,14 @@ BAD_INPUTS = {
                       + (SUMMARIES / "keras3_sequential_cnn_default.txt").read_text(),
                       (r":\d+:1: a second model summary \(\"sequential_cnn\"\) starts here, "
                        r"after the one \(\"residual\"\) at line 3; specc imports one model")),
+    "variable_size": (lambda: KERAS3_ANY_SIZE,
+                      (r":7:1: layer conv2d: its output shape \(None, None, None, 8\) has a "
+                       r"variable size \(the model takes any input size\).*print the summary of "
+                       r"the model built for one size")),
+    "variable_input_size": (lambda: KERAS3_ANY_SIZE_POOLED,
+                            r":5:1: layer input_layer: .* variable size.*give --input-shape"),
+    "unbuilt": (lambda: KERAS3_UNBUILT,
+                r":5:1: layer dense_2 is unbuilt \(Keras prints `\?` for its shape and "),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "
@@ -623,3 +683,14 @@ def test_a_narrow_keras3_table_with_wrapped_and_cut_titles(
     assert spec.input.shape == (4,)
     assert [(layer.name, layer.type, layer.inputs, layer.trainable) for layer in spec.layers] == [
         ("a", "Dense", None, False), ("b", "Dense", ("x",), True), ("s", "Add", ("a", "b"), True)]
+
+
+
+def test_a_variable_input_size_alone_is_given_with_input_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "any_size.txt"
+    source.write_text(KERAS3_ANY_SIZE_POOLED)
+    spec = import_file(tmp_path, capsys, source, "--input-shape", "32,32,3").spec
+    assert spec.input.shape == (32, 32, 3)
+    assert [layer.type for layer in spec.layers] == ["GlobalAveragePooling2D", "Dense"]

@@ -68,6 +68,14 @@ class PrintedLayer:
     trainable: bool | None = None  # the `Trainable` column (show_trainable=True): Y / N
 
     @property
+    def variable_size(self) -> bool:
+        """Whether the shape is printed whole with an unknown size past the batch, as Keras
+        prints a model built for any input size: `(None, None, None, 3)`."""
+        text = self.shape_text.strip().removeprefix("[").removesuffix("]").strip()
+        dims = [dim.strip() for dim in text.removeprefix("(").removesuffix(")").split(",")]
+        return text.startswith("(") and text.endswith(")") and "None" in dims[1:]
+
+    @property
     def shape_prefix(self) -> tuple[int, ...]:
         """The dimensions printed in full before a cut: `[(None, 128, 128, ` -> (128, 128)."""
         text = self.shape_text.strip().lstrip("[(")
@@ -394,6 +402,11 @@ def _printed_layer(
     type_cut = match["end"] != ")"
     params_digits = params_text.replace(",", "").strip()
     params_digits = params_digits.split()[0] if params_digits else ""
+    if "(unbuilt)" in params_text:
+        raise error_at(file, line, f"layer {name} is unbuilt (Keras prints `?` for its shape and "
+                       "`0 (unbuilt)` for its count): the table holds nothing to import; build "
+                       "the model (keras.Input(...) as its first layer, or model.build(...)) and "
+                       "print its summary again")
     if ELLIPSIS in params_text:
         raise error_at(file, line, f"layer {name}: the parameter count is cut to "
                        f"{params_text.strip()!r}: its column was too narrow; print the table "

@@ -82,12 +82,30 @@ def reconstruct(
     if inputs and inputs[0] != 0:
         raise error_at(summary.file, rows[inputs[0]].line, "the InputLayer must be the first row")
     input_row = rows[0] if inputs else None
+    _refuse_variable_sizes(summary.file, rows, given_input=input_shape is not None)
     body = [(row, [t for t in candidates if t != INPUT_LAYER])
             for row, candidates in zip(rows, types, strict=True) if candidates != [INPUT_LAYER]]
     if not body:
         raise error_at(summary.file, rows[0].line, "the table has an InputLayer and no layers")
     builder = _Builder(summary, input_row, [row for row, _ in body])
     return builder.build(name, [type_name for _, type_name in body], input_shape)
+
+
+def _refuse_variable_sizes(file: str, rows: list[PrintedLayer], given_input: bool) -> None:
+    """A model built for any input size prints `None` sizes, which hide what each layer does
+    to them (a stride, a padding); only the input's own may be given with --input-shape."""
+    variable = [row for row in rows if row.variable_size]
+    layers = [row for row in variable if row.type_name != INPUT_LAYER]
+    if layers:
+        fix = "print the summary of the model built for one size (keras.Input((224, 224, 3)))"
+    elif variable and not given_input:
+        fix = "give --input-shape H,W,C"
+    else:
+        return
+    row = (layers or variable)[0]
+    raise error_at(file, row.line, f"layer {row.name}: its output shape {row.shape_text} has a "
+                   "variable size (the model takes any input size), which hides what the layers "
+                   f"do to sizes; {fix}")
 
 
 # ---------------------------------------------------------------- types and names
