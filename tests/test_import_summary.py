@@ -694,3 +694,38 @@ def test_a_variable_input_size_alone_is_given_with_input_shape(
     spec = import_file(tmp_path, capsys, source, "--input-shape", "32,32,3").spec
     assert spec.input.shape == (32, 32, 3)
     assert [layer.type for layer in spec.layers] == ["GlobalAveragePooling2D", "Dense"]
+
+
+def _logged(text: str) -> str:
+    """`model.summary(print_fn=logger.info)`: each line after a timestamp that changes."""
+    return "".join(f"2026-11-26 14:{i // 60:02d}:{i % 60:02d},{i * 37 % 1000:03d} - INFO - {line}\n"
+                   for i, line in enumerate(text.splitlines(), start=55))
+
+
+LINE_PREFIXES = {
+    "github_quote": lambda text: "".join(f"> {line}\n" for line in text.splitlines()),
+    "python_comment": lambda text: "".join(f"# {line}\n" for line in text.splitlines()),
+    "logger": _logged,
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(LINE_PREFIXES))
+@pytest.mark.parametrize("name", ["keras2_residual", "tf2_residual", "keras3_residual_w64"])
+def test_a_table_with_a_prefix_on_every_line(
+    prefix: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "prefixed.txt"
+    source.write_text("Training log\n" + LINE_PREFIXES[prefix]((SUMMARIES / f"{name}.txt").read_text())
+                      + "Epoch 1/10\n")
+    loaded = import_file(tmp_path, capsys, source)
+    compare_with_truth(loaded, json.loads((SUMMARIES / "residual.json").read_text()))
+    layout = {"keras2": "Keras 2 (before TF 2.6)", "tf2": "TF 2.6-2.15", "keras3": "Keras 3"}
+    assert f"({layout[name.split('_')[0]]} layout)" in loaded.text
+
+
+def test_a_narrow_table_with_a_prefix_on_every_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "narrow.txt"
+    source.write_text(LINE_PREFIXES["python_comment"](KERAS3_W40_FUNCTIONAL))
+    assert len(import_file(tmp_path, capsys, source).spec.layers) == 3

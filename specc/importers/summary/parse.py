@@ -120,6 +120,7 @@ def parse_summary(text: str, file: str) -> PrintedSummary:
     """The printed table in ``text``; raises a one-line SpeccError at the line at fault."""
     lines = [_ANSI.sub("", line).rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     lines = [line.rstrip("\r") for line in lines]
+    lines = _without_line_prefix(lines)
     header = _find_header(lines, file)
     model_name = _model_name(lines, header)
     if _is_table_line(lines[header]):
@@ -159,6 +160,23 @@ def _find_header(lines: list[str], file: str) -> int:
         "not a Keras model summary: no header row `Layer (type)  Output Shape  Param #` "
         "(print the model with `model.summary()` and paste the whole table)",
     )
+
+
+def _without_line_prefix(lines: list[str]) -> list[str]:
+    """The lines without the text a quote, a comment or a logger put before each of them
+    (`> `, `# `, `INFO:root:`, a timestamp): what stands before the table on the first line
+    of its header or top edge, matched on every line with any digits taken as any digits."""
+    marker = next((line[:_table_start(line)].rstrip() for line in lines
+                   if "Layer (type)" in line or "┏" in line), "")
+    if not marker.strip():
+        return lines
+    pattern = re.compile("".join(r"\d" if char.isdigit() else re.escape(char) for char in marker))
+    return [line[match.end():] if (match := pattern.match(line)) else line for line in lines]
+
+
+def _table_start(line: str) -> int:
+    """Where the table starts on a header line or a Keras 3 top edge."""
+    return min(line.find(text) % (len(line) + 1) for text in [*_VERTICAL, "┏", "Layer (type)"])
 
 
 def _is_header(lines: list[str], index: int) -> bool:
@@ -330,7 +348,8 @@ def _parse_text(
     if TRAINABLE in titles[starts[-1] + 1:]:
         starts.append(titles.index(TRAINABLE, starts[-1] + 1))
         keys.append("trainable")
-    layout = "tf2" if titles.startswith(" ") else "keras2"
+    # TF 2.x indents its titles by one space more than the rule above them
+    layout = "tf2" if _indent(titles) > _indent(lines[header - 1] if header else "") else "keras2"
     summary = PrintedSummary(file, layout, model_name, functional,
                              shows_trainable="trainable" in keys)
     body = header + 1
@@ -375,6 +394,10 @@ def _text_row(lines: list[str], group: list[int], columns: list[tuple[int, str]]
     connections = _connections(" ".join(parts["rest"])) if "rest" in keys else ()
     return _printed_layer(file, group[0] + 1, name_cell, "".join(parts["shape"]),
                           match["params"], connections, trainable)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _split_trainable(rest: str, has_column: bool) -> tuple[str, bool | None]:
