@@ -350,6 +350,46 @@ Model: "unbuilt"
  Non-trainable params: 0 (0.00 B)
 """
 
+# `model.summary(expand_nested=True)` of a model holding a nested Sequential: Keras 3's, and
+# TF 2.9's (its print_summary's `|` borders and `¯` rules, written from its code).
+KERAS3_EXPANDED = """\
+Model: "outer"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ input_layer_7 (InputLayer)           │ (None, 8)                   │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ inner (Sequential)                   │ (None, 4)                   │              36 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│    └ dense_11 (Dense)                │ (None, 4)                   │              36 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense_12 (Dense)                     │ (None, 2)                   │              10 │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 46 (184.00 B)
+ Trainable params: 46 (184.00 B)
+ Non-trainable params: 0 (0.00 B)
+
+"""
+TF2_EXPANDED = """\
+Model: "outer"
+_________________________________________________________________
+ Layer (type)                Output Shape              Param #   
+=================================================================
+ input_2 (InputLayer)        [(None, 8)]               0         
+                                                                 
+ inner (Sequential)          (None, 4)                 36        
+|¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯|
+| dense (Dense)              (None, 4)                 36        |
+¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯
+ dense_1 (Dense)             (None, 2)                 10        
+                                                                 
+=================================================================
+Total params: 46
+Trainable params: 46
+Non-trainable params: 0
+_________________________________________________________________
+"""
+
 BAD_INPUTS = {
     "not_a_summary": (lambda: "# My model\n\nIt has some layers.\n", r":1:1: not a Keras model summary"),
     "cut_off": (lambda: _damaged("keras3_residual_w64.txt",
@@ -379,6 +419,12 @@ BAD_INPUTS = {
                             r":5:1: layer input_layer: .* variable size.*give --input-shape"),
     "unbuilt": (lambda: KERAS3_UNBUILT,
                 r":5:1: layer dense_2 is unbuilt \(Keras prints `\?` for its shape and "),
+    "expand_nested_keras3": (lambda: KERAS3_EXPANDED,
+                             (r":9:1: layer inner is a nested model, its layers printed here by "
+                             r"expand_nested=True")),
+    "expand_nested_tf2": (lambda: TF2_EXPANDED,
+                          (r":8:1: layer inner is a nested model, its layers printed here by "
+                          r"expand_nested=True")),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "

@@ -287,6 +287,8 @@ def _parse_box(
             group.append((index + 1, cells))
             continue
         if group:
+            if group[0][1][columns["name"]].startswith("└"):  # Keras 3's expand_nested=True
+                raise _nested_error(file, group[0][0], summary.layers)
             summary.layers.append(_box_row(group, columns, file))
             group = []
         if _is_bottom_edge(lines, index, bool(summary.layers)):
@@ -305,6 +307,14 @@ def _is_bottom_edge(lines: list[str], index: int, after_rows: bool) -> bool:
         return True
     following = next((line for line in lines[index + 1:] if line.strip()), "")
     return after_rows and stripped.startswith("+") and not _is_table_line(following)
+
+
+def _nested_error(file: str, line: int, above: list[PrintedLayer]) -> SpeccError:
+    """A nested model's layers, printed under its row by `expand_nested=True`."""
+    which = f"layer {above[-1].name} is a nested model" if above else "a nested model"
+    return error_at(file, line, f"{which}, its layers printed here by expand_nested=True "
+                    "without their wiring; specc reads a model's own layers: import the model "
+                    "itself with `specc import keras`, which inlines nested models")
 
 
 def _box_row(group: list[tuple[int, list[str]]], columns: dict[str, int], file: str) -> PrintedLayer:
@@ -358,6 +368,10 @@ def _parse_text(
     group: list[int] = []
     for index in range(body + 1, len(lines)):
         line = lines[index]
+        if line.lstrip().startswith(("|", "¯")):  # TF 2.x's expand_nested=True
+            if group:
+                summary.layers.append(_text_row(lines, group, list(zip(starts, keys)), file))
+            raise _nested_error(file, index + 1, summary.layers)
         closing = set(line.strip()) == {"="} or _TOTAL.match(line)
         if closing or not line.strip() or set(line.strip()) == {"_"}:
             if group:
