@@ -118,3 +118,19 @@ def test_the_graph_signature_sees_wiring_and_only_the_order_that_matters() -> No
         _two_branches("Subtract", "b, a"))
     assert signature(_two_branches("Add", "a, b")) != signature(
         _two_branches("Add", "a, b", second_from="input"))
+
+
+def test_a_commutative_merge_of_two_cut_names_is_either_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two branches whose names a summary cuts to the same start, added: Add reading (a, b)
+    is Add reading (b, a), so the cut names decide the graph."""
+    inputs = keras.Input((8, 8, 3), name="image")
+    one = layers.Conv2D(4, 3, padding="same", name="a_very_long_convolution_name_one")(inputs)
+    two = layers.Conv2D(4, 1, name="a_very_long_convolution_name_two")(inputs)
+    model = keras.Model(inputs, layers.Add(name="add")([one, two]), name="two_branches")
+    path = printed(model, monkeypatch, tmp_path)
+    assert path.read_text(encoding="utf-8").count("a_very_long_conv…") == 2  # both inputs cut
+    code, err, out = imported_summary(path, capsys)
+    assert code == 0, err
+    assert graph_signature(load_spec(out).spec) == truth(model)

@@ -56,6 +56,12 @@ def _chain_end(fitting: list[tuple[str, ...]],
     return tuple(chosen) if tuple(chosen) in fitting else None
 
 
+def _one_order_each(choices: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The choices, each set of inputs once: a commutative merge (Add) reading (a, b)
+    computes what it computes reading (b, a)."""
+    return list({tuple(sorted(choice)): choice for choice in reversed(choices)}.values())[::-1]
+
+
 @dataclass
 class Imported:
     spec: Spec
@@ -284,6 +290,8 @@ class _Builder:
             raise self._ambiguous(row, entries, options)
         fitting = [choice for choice in choices
                    if self._reproduced(index, candidates, choice, shapes)]
+        if all(LAYER_TYPES[type_name].commutative for type_name in candidates):
+            fitting = _one_order_each(fitting)
         unread = [choice for choice in fitting if all(
             isinstance(entry, str) or name not in read
             for entry, name in zip(entries, choice, strict=True)) and len(set(choice)) == len(choice)]
