@@ -1,13 +1,15 @@
 """Keras 3 summaries whose "Connected to" names are cut with `…` (the default width), or
-cropped at the console's right edge (a `line_length` wider than the console). Each table is
-printed here from a real Keras model; an imported graph is compared with the graph
-`specc import keras` reads from that same model."""
+cropped at the console's right edge (a `line_length` wider than the console), and tables of
+a layer called more than once. Each table is printed here from a real Keras model; an
+imported graph is compared with the graph `specc import keras` reads from that same model."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -134,3 +136,33 @@ def test_a_commutative_merge_of_two_cut_names_is_either_order(
     code, err, out = imported_summary(path, capsys)
     assert code == 0, err
     assert graph_signature(load_spec(out).spec) == truth(model)
+
+
+def shared_then_added() -> keras.Model:
+    inputs = keras.Input((8,), name="x")
+    shared = layers.Dense(8, name="shared")
+    first = shared(inputs)
+    return keras.Model(inputs, layers.Add(name="add")([shared(layers.ReLU()(first)), first]))
+
+
+def shared_in_a_row() -> keras.Model:
+    inputs = keras.Input((8,), name="x")
+    shared = layers.Dense(8, name="shared")
+    return keras.Model(inputs, shared(shared(inputs)))
+
+
+@pytest.mark.parametrize(("make", "evidence"), [
+    (shared_then_added, r"layers read `shared\[1\]\[0\]`, its second call"),
+    (shared_in_a_row, "it reads its own output"),
+])
+def test_a_shared_layer_is_one_line_exit_2_at_its_row(
+    make: Callable[[], keras.Model], evidence: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = printed(make(), monkeypatch, tmp_path)
+    code, err, out = imported_summary(path, capsys)
+    assert code == 2
+    assert re.fullmatch(rf"{re.escape(str(path))}:7:1: layer shared: is a shared layer, called "
+                        rf"more than once \({evidence}\); specc models call each layer once\n",
+                        err), err
+    assert not out.exists()

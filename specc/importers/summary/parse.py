@@ -43,7 +43,8 @@ _NAME_CELL = re.compile(
 # `show_trainable=True` adds a last column, its title possibly cut (`Traina…`).
 TRAINABLE = "Trainable"
 _TRAINABLE_VALUES = {"Y": True, "N": False}  # Keras 3 prints `-` for a layer without weights
-_CONNECTION = re.compile(r"(?P<name>[A-Za-z_][\w.\-/]*)(?P<index>\[\d+\]\[\d+\])?(?P<cut>…)?")
+_CONNECTION = re.compile(
+    r"(?P<name>[A-Za-z_][\w.\-/]*)(?P<index>\[(?P<node>\d+)\]\[\d+\])?(?P<cut>…)?")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Connection:
 
     name: str
     cut: bool
+    call: int = 0  # which call of the layer: `shared[1][0]` reads its second
 
 
 @dataclass(frozen=True)
@@ -483,7 +485,7 @@ def _connections(text: str) -> tuple[Connection, ...]:
     found = []
     for match in _CONNECTION.finditer(text):
         cut = match["cut"] is not None or match["index"] is None
-        found.append(Connection(match["name"], cut))
+        found.append(Connection(match["name"], cut, int(match["node"] or 0)))
     return tuple(found)
 
 

@@ -89,6 +89,7 @@ def reconstruct(
         raise error_at(summary.file, rows[inputs[0]].line, "the InputLayer must be the first row")
     input_row = rows[0] if inputs else None
     _refuse_variable_sizes(summary.file, rows, given_input=input_shape is not None)
+    _refuse_shared_layers(summary.file, rows)
     body = [(row, [t for t in candidates if t != INPUT_LAYER])
             for row, candidates in zip(rows, types, strict=True) if candidates != [INPUT_LAYER]]
     if not body:
@@ -112,6 +113,22 @@ def _refuse_variable_sizes(file: str, rows: list[PrintedLayer], given_input: boo
     raise error_at(file, row.line, f"layer {row.name}: its output shape {row.shape_text} has a "
                    "variable size (the model takes any input size), which hides what the layers "
                    f"do to sizes; {fix}")
+
+
+def _refuse_shared_layers(file: str, rows: list[PrintedLayer]) -> None:
+    """A layer called more than once shows as one row listing every call's input, read by
+    others as `name[1][0]` (its second call); a spec calls each layer once."""
+    called_again = {connection.name for row in rows for connection in row.connections
+                    if connection.call > 0 and not connection.cut}
+    for row in rows:
+        if row.name in called_again:
+            evidence = f"layers read `{row.name}[1][0]`, its second call"
+        elif any(connection.name == row.name for connection in row.connections):
+            evidence = "it reads its own output"
+        else:
+            continue
+        raise error_at(file, row.line, f"layer {row.name}: is a shared layer, called more than "
+                       f"once ({evidence}); specc models call each layer once")
 
 
 # ---------------------------------------------------------------- types and names
