@@ -425,6 +425,20 @@ BAD_INPUTS = {
     "expand_nested_tf2": (lambda: TF2_EXPANDED,
                           (r":8:1: layer inner is a nested model, its layers printed here by "
                           r"expand_nested=True")),
+    # Matching such a row took minutes (backtracking over the spaces) before it was refused.
+    "a_row_line_of_spaces": (lambda: _damaged("keras2_sequential_cnn.txt", lambda t: t.replace(
+        "=\n", "=\nx" + " " * 5_000 + "(None, 1)" + " " * 5_000 + "z\n", 1)),
+                             (r":5:1: a line of 10,011 characters inside the table; Keras prints "
+                              r"rows of a few hundred")),
+    "over_the_parameter_limit": (lambda: keras2_summary(Printed("huge", [
+        Row("input_1", "InputLayer", [(None, 60_000)], 0),
+        Row("dense", "Dense", (None, 50_000), 3_000_050_000)], 3_000_050_000, 0, True)),
+                                 (r":7:1: layer dense: the model reaches 3,000,050,000 parameters "
+                                  r"at this layer, over specc's limit of 2,000,000,000")),
+    "over_the_layer_limit": (lambda: keras2_summary(Printed("deep", [
+        Row("input_1", "InputLayer", [(None, 4)], 0),
+        *(Row(f"dense_{i}", "Dense", (None, 4), 20) for i in range(5_001))], 5_001 * 20, 0, True)),
+                             r":10007:1: the table has 5,001 layers; a spec has at most 5,000"),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "

@@ -23,6 +23,7 @@ from specc.errors import Position, SpeccError
 __all__ = ["Connection", "PrintedLayer", "PrintedSummary", "parse_summary"]
 
 ELLIPSIS = "…"
+MAX_ROW_CHARS = 10_000  # a row's line; Keras prints a few hundred at the widest line_length
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _VERTICAL = "│┃|"
 _BOX_RULE = re.compile(r"^[\s┏┓┗┛┡┩┢┪├┤┼┬┴└┘┌┐╇╈━─═╞╡╪+\-|│┃]+$")
@@ -282,6 +283,7 @@ def _parse_box(
     for index in range(header.stop, len(lines)):
         stripped = lines[index].strip()
         if _is_table_line(stripped) and not _BOX_RULE.match(stripped):
+            _check_row_length(lines, index, file)
             cells = _cells(lines[index])
             if len(cells) != len(titles):
                 raise error_at(file, index + 1, f"this table row has {len(cells)} cells; the "
@@ -309,6 +311,15 @@ def _is_bottom_edge(lines: list[str], index: int, after_rows: bool) -> bool:
         return True
     following = next((line for line in lines[index + 1:] if line.strip()), "")
     return after_rows and stripped.startswith("+") and not _is_table_line(following)
+
+
+def _check_row_length(lines: list[str], index: int, file: str) -> None:
+    """A row's line is a few hundred characters; reading one of millions would take minutes
+    and gigabytes of regular-expression backtracking."""
+    if len(lines[index]) > MAX_ROW_CHARS:
+        raise error_at(file, index + 1, f"a line of {len(lines[index]):,} characters inside the "
+                       f"table; Keras prints rows of a few hundred (specc reads up to "
+                       f"{MAX_ROW_CHARS:,})")
 
 
 def _nested_error(file: str, line: int, above: list[PrintedLayer]) -> SpeccError:
@@ -382,6 +393,7 @@ def _parse_text(
             if closing:
                 return summary, index
             continue
+        _check_row_length(lines, index, file)
         group.append(index)
     raise error_at(file, _last_line(lines), "the table is cut off: it has no closing `====` "
                    "rule and no `Total params:` line")
@@ -390,8 +402,9 @@ def _parse_text(
 def _text_row(lines: list[str], group: list[int], columns: list[tuple[int, str]],
               file: str) -> PrintedLayer:
     """One row from its lines; `columns`: where each column starts, and what it holds."""
-    first = lines[group[0]]
-    match = _FIRST_LINE.match(first)
+    # Runs of spaces collapsed: they only separate the cells, and a line of millions of them
+    # would take _FIRST_LINE's backtracking hours.
+    match = _FIRST_LINE.match(" ".join(lines[group[0]].split()))
     if match is None:
         raise error_at(file, group[0] + 1, "cannot read this row: expected `name (Type)`, an "
                        "output shape such as `(None, 32, 32, 96)` and a parameter count")

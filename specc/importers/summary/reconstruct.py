@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from specc.errors import ExpectationError, LayerError, Position, SpeccError
 from specc.importers.summary.parse import PrintedLayer, PrintedSummary, error_at
-from specc.layers.base import Layer, LayerExpect
+from specc.layers.base import Layer, LayerExpect, elements
 from specc.layers.readings import PrintedRow, Reading
 from specc.layers.registry import LAYER_TYPES, nearest_layer_type
+from specc.limits import MAX_LAYERS, ModelLimitError, check_model_limits
 from specc.spec.model import DEFER_WIRING_CHECK, InputSpec, ModelExpect, Spec, first_wiring_problem
 from specc.spec.types import IntPair, Shape
 
@@ -94,6 +95,9 @@ def reconstruct(
             for row, candidates in zip(rows, types, strict=True) if candidates != [INPUT_LAYER]]
     if not body:
         raise error_at(summary.file, rows[0].line, "the table has an InputLayer and no layers")
+    if len(body) > MAX_LAYERS:
+        raise error_at(summary.file, body[MAX_LAYERS][0].line, f"the table has {len(body):,} "
+                       f"layers; a spec has at most {MAX_LAYERS:,}")
     builder = _Builder(summary, input_row, [row for row, _ in body])
     return builder.build(name, [type_name for _, type_name in body], input_shape)
 
@@ -232,6 +236,7 @@ class _Builder:
             shape = self._infer_input_shape(types[0][0])
         shapes: dict[str, Shape] = {input_name: shape}
         layers: list[Layer] = []
+        figures: list[tuple[int, int, int]] = []  # (index, parameters, output elements)
         for index, (row, candidates) in enumerate(zip(self.rows, types, strict=True)):
             sources = self._resolve_inputs(index, entries[index], read, wired, candidates,
                                            shapes)
@@ -242,14 +247,30 @@ class _Builder:
             layers.append(layer)
             try:
                 shapes[layer.name] = row.output_shape or layer.output_shape(in_shapes)
+                figures.append((index, layer.param_count(in_shapes).total,
+                                elements(layer.output_shape(in_shapes))))
             except LayerError as error:
                 raise ExpectationError(
                     f"layer {layer.name} ({type_name}): {error.message}", file=self.file,
                     position=Position(row.line, 1),
                 ) from None
+        self._check_limits(figures, shape)
         spec = self._spec(name, InputSpec.model_construct(name=input_name, shape=shape), layers)
         comments = {key: "; ".join(texts) for key, texts in self.comments.items()}
         return Imported(spec, comments, self.guesses)
+
+    def _check_limits(self, figures: list[tuple[int, int, int]], input_shape: Shape) -> None:
+        """specc's model limits, at the row that crosses one (checked when the spec loads,
+        they would point into a spec never written)."""
+        try:
+            check_model_limits(figures, elements(input_shape))
+        except ModelLimitError as error:
+            if error.index is None:
+                row, label = self.input_row or self.rows[0], "input"
+            else:
+                row = self.rows[error.index]
+                label = f"layer {row.name}"
+            raise error_at(self.file, row.line, f"{label}: {error.message}") from None
 
     def _spec(self, name: str, input_spec: InputSpec, layers: list[Layer]) -> Spec:
         """The validated spec; what specc cannot express is an error at its row."""
