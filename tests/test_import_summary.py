@@ -607,6 +607,25 @@ def test_a_cut_input_shape_keeps_its_printed_dimensions(
     assert loaded.spec.layers[0].strides == 2  # type: ignore[attr-defined]
 
 
+def test_a_cut_output_shape_is_read_as_printed_not_as_the_next_row_s(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keras 2 cut Xception's `(None, 147, 147, 128)` to `(None, 147, 147, 128`; the shapes
+    tried for it were only the input's and the next row's, so the layer below fit nothing."""
+    rows = [
+        Row("inputs", "InputLayer", (None, 147, 147, 64), 0, ()),
+        Row("sepconv", "SeparableConv2D", (None, 147, 147, 128), 8768, ("inputs[0][0]",)),
+        Row("pool", "MaxPooling2D", (None, 74, 74, 128), 0, ("sepconv[0][0]",)),
+    ]
+    text = keras2_summary(Printed("xception_block", rows, 8768, 0, sequential=False))
+    assert "(None, 147, 147, 128 " in text
+    source = tmp_path / "cut_shape.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert [tuple(info.output_shape) for info in loaded.info.layers] == [
+        (147, 147, 128), (74, 74, 128)]
+
+
 def test_cut_type_names_resolve_by_the_layer_name_and_by_the_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -93,6 +93,35 @@ class PrintedLayer:
             known.append(int(dim))
         return tuple(known)
 
+    @property
+    def cut_digits(self) -> str:
+        """The digits after a cut shape's last comma, the start of its next dimension:
+        `(None, 147, 147, 12` -> "12"; empty where the shape is whole or shows none."""
+        text = self.shape_text.strip().lstrip("[(")
+        if self.output_shape is not None or not text.startswith("None,"):
+            return ""
+        last = text.split(",")[-1].strip()
+        return last if last.isdigit() else ""
+
+    @property
+    def closed_shape(self) -> tuple[int, ...] | None:
+        """A cut shape read as if its last number were whole: `(None, 147, 147, 128` ->
+        (147, 147, 128), the likeliest shape to have printed it."""
+        if not self.cut_digits:
+            return None
+        return (*self.shape_prefix, int(self.cut_digits))
+
+    def could_print(self, shape: tuple[int, ...]) -> bool:
+        """Whether a layer of output `shape` prints this row's shape: the same one; where
+        the column cut it, one starting with what it shows; any for `multiple` or `?`."""
+        if self.output_shape is not None:
+            return shape == self.output_shape
+        known = self.shape_prefix
+        if shape[:len(known)] != known:
+            return False
+        return not self.cut_digits or (
+            len(shape) > len(known) and str(shape[len(known)]).startswith(self.cut_digits))
+
 
 @dataclass
 class PrintedSummary:

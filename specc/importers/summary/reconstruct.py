@@ -477,13 +477,15 @@ class _Builder:
         return [], None
 
     def _output_candidates(self, row: PrintedLayer, in_shapes: tuple[Shape, ...]) -> list[Shape]:
-        """The printed shape; for `multiple`, the input's shape, then the next printed one."""
+        """The printed shape; for one the column cut, that shape read whole; then (for
+        `multiple` too) the input's shape and the next printed one, where they fit the cut."""
         if row.output_shape is not None:
             return [row.output_shape]
         index = self.rows.index(row)
         following = [later.output_shape for later in self.rows[index + 1:] if later.output_shape]
-        candidates = [*in_shapes[:1], *following[:1]]
-        return list(dict.fromkeys(candidates))
+        closed = [row.closed_shape] if row.closed_shape else []
+        candidates = [*closed, *in_shapes[:1], *following[:1]]
+        return [shape for shape in dict.fromkeys(candidates) if row.could_print(shape)]
 
     def _closest(
         self, cls: type[Layer], base: dict[str, Any], row: PrintedLayer,
