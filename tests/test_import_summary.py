@@ -202,6 +202,22 @@ def test_a_closing_bracket_alone_on_its_line(
     assert loaded.spec.layers[-1].inputs == ("other", long_name)
 
 
+def test_a_count_tf2_wraps_onto_the_next_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A functional table's `Param #` column holds 8 digits: VGG16's fc1 prints `10276454`
+    with `4` on the line below."""
+    rows = [
+        Row("flatten_input", "InputLayer", [(None, 25088)], 0),
+        Row("fc1", "Dense", (None, 4096), 102_764_544, ("flatten_input[0][0]",)),
+    ]
+    text = tf2_summary(Printed("vgg_head", rows, 102_764_544, 0, sequential=False))
+    assert re.search(r" 10276454 .*\n {50,}4 ", text), text
+    source = tmp_path / "wrapped.txt"
+    source.write_text(text)
+    assert import_file(tmp_path, capsys, source).spec.layers[0].expect.params == 102_764_544
+
+
 def test_keras2_functional_connections_on_rows_of_their_own(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -439,11 +439,12 @@ def _text_row(lines: list[str], group: list[int], columns: list[tuple[int, str]]
                        "output shape such as `(None, 32, 32, 96)` and a parameter count")
     keys = [key for _, key in columns]
     rest, trainable = _split_trainable(match["rest"] or "", "trainable" in keys)
-    parts = {"cell": [match["cell"]], "shape": [match["shape"]], "rest": [rest]}
+    parts = {"cell": [match["cell"]], "shape": [match["shape"]], "rest": [rest],
+             "params": [match["params"]]}
     for index in group[1:]:
         for chunk in re.finditer(r"\S+(?: \S+)*", lines[index]):
             key = next(key for start, key in reversed(columns) if start <= chunk.start() + 2)
-            if key == "params":
+            if key == "params" and not _wrapped_count(match["params"], chunk.group(), columns):
                 raise error_at(file, index + 1, "a parameter count on a continuation line; "
                                "is a row missing its name?")
             parts.setdefault(key, []).append(chunk.group())
@@ -451,7 +452,16 @@ def _text_row(lines: list[str], group: list[int], columns: list[tuple[int, str]]
     name_cell = "".join(parts["cell"])
     connections = _connections(" ".join(parts["rest"])) if "rest" in keys else ()
     return _printed_layer(file, group[0] + 1, name_cell, "".join(parts["shape"]),
-                          match["params"], connections, trainable)
+                          "".join(parts["params"]), connections, trainable)
+
+
+def _wrapped_count(first: str, more: str, columns: list[tuple[int, str]]) -> bool:
+    """Whether `more` continues a count TF 2.x wrapped: `first` filled the column (8 digits
+    in a functional table's) and `more` is digits."""
+    starts = [start for start, _ in columns]
+    at = [key for _, key in columns].index("params")
+    width = starts[at + 1] - starts[at] - 2 if at + 1 < len(starts) else None
+    return more.replace(",", "").isdigit() and width is not None and len(first) >= width
 
 
 def _indent(line: str) -> int:
