@@ -663,6 +663,22 @@ def test_cut_type_names_resolve_by_the_layer_name_and_by_the_row(
     assert "only DepthwiseConv2D of Dense, DepthwiseConv2D reproduces the row" in loaded.text
 
 
+def test_a_cut_type_goes_by_a_word_of_the_layer_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MobileNetV2's `expanded_conv_depthwise_relu (R`: ReLU, Rescaling and Reshape (to the
+    same shape) all print the row; the name says which."""
+    rows = [
+        Row("inputs", "InputLayer", (None, 4, 4, 3), 0),
+        Row("expanded_conv_depthwise_relu", "ReLU", (None, 4, 4, 3), 0, ("inputs[0][0]",)),
+    ]
+    text = keras2_summary(Printed("mobilenet_v2", rows, 0, 0, sequential=False))
+    assert "expanded_conv_depthwise_relu (R " in text
+    source = tmp_path / "cut_relu.txt"
+    source.write_text(text)
+    assert import_file(tmp_path, capsys, source).spec.layers[0].type == "ReLU"
+
+
 def test_keras3_ascii_boxes_where_the_terminal_cannot_show_box_drawing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

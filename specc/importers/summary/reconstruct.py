@@ -146,7 +146,8 @@ def snake_case(name: str) -> str:
 
 def _type_candidates(file: str, row: PrintedLayer) -> list[str]:
     """The registered types the printed type can be: itself, or those a cut one starts
-    (narrowed by Keras's default layer names; reconstruction decides between the rest)."""
+    (narrowed by Keras's default layer names, else by a word of the name; reconstruction
+    decides between the rest)."""
     known = [*LAYER_TYPES, INPUT_LAYER]
     if not row.type_cut:
         if row.type_name in known:
@@ -166,6 +167,10 @@ def _type_candidates(file: str, row: PrintedLayer) -> list[str]:
         # Conv2DTranspose, though it starts with conv2d too.
         longest = max(len(snake_case(t)) for t in by_name)
         return [t for t in by_name if len(snake_case(t)) == longest]
+    # Else by a word of the name: block_1_expand_relu (R is a ReLU, not a Reshape.
+    by_word = [t for t in candidates if t.lower() in row.name.lower().split("_")]
+    if by_word:
+        return by_word
     if not candidates:
         nearest = nearest_layer_type(row.type_name)
         hint = f"; the nearest known type is {nearest}" if nearest else ""
