@@ -218,6 +218,29 @@ def test_a_count_tf2_wraps_onto_the_next_line(
     assert import_file(tmp_path, capsys, source).spec.layers[0].expect.params == 102_764_544
 
 
+@pytest.mark.parametrize("layout", ["keras2", "tf2"])
+def test_long_names_cut_or_wrapped_in_both_columns(
+    layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NASNet's names: Keras 2 cuts the name cell (no `(Type)` left) and the "Connected to"
+    entry at different lengths, unmarked; TF 2.x wraps both mid-name."""
+    long_name = "separable_conv_1_pad_reduction_left1_stem_1"
+    rows = [
+        Row("inputs", "InputLayer", [(None, 8, 8, 3)], 0),
+        Row(long_name, "ZeroPadding2D", (None, 10, 10, 3), 0, ("inputs[0][0]",)),
+        Row("separable_conv_1_reduction_left1_stem_1", "SeparableConv2D", (None, 4, 4, 11), 60,
+            (f"{long_name}[0][0]",)),
+    ]
+    printed = Printed("nasnet", rows, 60, 0, sequential=False)
+    text = keras2_summary(printed) if layout == "keras2" else tf2_summary(printed)
+    assert long_name not in text  # cut or wrapped everywhere
+    source = tmp_path / "long_names.txt"
+    source.write_text(text)
+    spec = import_file(tmp_path, capsys, source).spec
+    assert spec.layers[1].inputs is None  # it reads the padding above it
+    assert [layer.type for layer in spec.layers] == ["ZeroPadding2D", "SeparableConv2D"]
+
+
 def test_keras2_functional_connections_on_rows_of_their_own(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

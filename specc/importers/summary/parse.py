@@ -407,17 +407,18 @@ def _parse_text(
     body = header + 1
     if body >= len(lines) or not set(lines[body].strip()) <= {"="} or not lines[body].strip():
         raise error_at(file, body + 1, "expected the `====` rule under the header")
+    columns = list(zip(starts, keys, strict=True))
     group: list[int] = []
     for index in range(body + 1, len(lines)):
         line = lines[index]
         if line.lstrip().startswith(("|", "¯")):  # TF 2.x's expand_nested=True
             if group:
-                summary.layers.append(_text_row(lines, group, list(zip(starts, keys)), file))
+                summary.layers.append(_text_row(lines, group, columns, layout, file))
             raise _nested_error(file, index + 1, summary.layers)
         closing = set(line.strip()) == {"="} or _TOTAL.match(line)
         if closing or not line.strip() or set(line.strip()) == {"_"}:
             if group:
-                summary.layers.append(_text_row(lines, group, list(zip(starts, keys)), file))
+                summary.layers.append(_text_row(lines, group, columns, layout, file))
                 group = []
             if closing:
                 return summary, index
@@ -429,7 +430,7 @@ def _parse_text(
 
 
 def _text_row(lines: list[str], group: list[int], columns: list[tuple[int, str]],
-              file: str) -> PrintedLayer:
+              layout: str, file: str) -> PrintedLayer:
     """One row from its lines; `columns`: where each column starts, and what it holds."""
     # Runs of spaces collapsed: they only separate the cells, and a line of millions of them
     # would take _FIRST_LINE's backtracking hours.
@@ -448,9 +449,11 @@ def _text_row(lines: list[str], group: list[int], columns: list[tuple[int, str]]
                 raise error_at(file, index + 1, "a parameter count on a continuation line; "
                                "is a row missing its name?")
             parts.setdefault(key, []).append(chunk.group())
-    # TF 2.x cuts wrapped cells at a fixed width, so the pieces join without spaces.
+    # TF 2.x cuts wrapped cells at a fixed width, so the pieces join without spaces; Keras 2
+    # prints each further "Connected to" entry on a line of its own.
     name_cell = "".join(parts["cell"])
-    connections = _connections(" ".join(parts["rest"])) if "rest" in keys else ()
+    entries = ("" if layout == "tf2" else " ").join(parts["rest"])
+    connections = _connections(entries) if "rest" in keys else ()
     return _printed_layer(file, group[0] + 1, name_cell, "".join(parts["shape"]),
                           "".join(parts["params"]), connections, trainable)
 
@@ -508,7 +511,7 @@ def _printed_layer(
     return PrintedLayer(
         line=line,
         name=name.rstrip(ELLIPSIS),
-        name_cut=name.endswith(ELLIPSIS),
+        name_cut=name.endswith(ELLIPSIS) or "(" not in name_cell,  # Keras 2 cut it unmarked
         type_name=type_name,
         type_cut=type_cut,
         output_shape=parse_shape(shape_text),
