@@ -702,6 +702,25 @@ def test_a_cut_type_goes_by_a_word_of_the_layer_name(
     assert import_file(tmp_path, capsys, source).spec.layers[0].type == "ReLU"
 
 
+def test_a_type_cut_only_of_its_bracket_is_that_type(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NASNet's `reduction_conv_1_stem_1 (Conv2D`: a 1x1 Conv2DTranspose prints the same row,
+    but a cut that leaves a whole type name is that type, guessed and said so."""
+    rows = [
+        Row("inputs", "InputLayer", (None, 8, 8, 32), 0),
+        Row("reduction_conv_1_stem_1", "Conv2D", (None, 8, 8, 11), 352, ("inputs[0][0]",)),
+    ]
+    text = keras2_summary(Printed("nasnet", rows, 352, 0, sequential=False))
+    assert "reduction_conv_1_stem_1 (Conv2D " in text
+    source = tmp_path / "cut_bracket.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.layers[0].type == "Conv2D"
+    assert "guessed: type Conv2D (the table cuts it to '(Conv2D'; Conv2DTranspose also" in (
+        loaded.text)
+
+
 def test_keras3_ascii_boxes_where_the_terminal_cannot_show_box_drawing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -418,19 +418,25 @@ class _Builder:
         base = self._base(index, row, sources)
         is_last = index == len(self.rows) - 1
         found = self._fitting_types(base, row, candidates, in_shapes, is_last)
-        if len(candidates) > 1 and len(found) != 1:
+        # `(Conv2D`: only the `)` cut, a whole type name, the likelier than the longer ones
+        whole = row.type_name if len(found) > 1 and row.type_name in found else None
+        if len(candidates) > 1 and len(found) != 1 and not whole:
             which = " or ".join(found or candidates)
             raise error_at(self.file, row.line, f"layer {row.name}: the type is cut to "
                            f"{_cut(row)!r}, and {which} could each print this row; write the "
                            "full type in the table")
-        type_name = next(iter(found)) if found else candidates[0]
+        type_name = whole or (next(iter(found)) if found else candidates[0])
         cls = LAYER_TYPES[type_name]
         base["type"] = type_name
         label = f"{name} ({type_name})"
         if row.name_cut or name != row.name:
             self.note(name, row.line, label, f"the table shows the name as {row.name!r}"
                       + ("…" if row.name_cut else ""))
-        if len(candidates) > 1:
+        if whole:
+            self.note(name, row.line, label, f"guessed: type {type_name} (the table cuts it to "
+                      f"{_cut(row)!r}; {', '.join(t for t in found if t != whole)} also "
+                      "reproduces the row)")
+        elif len(candidates) > 1:
             self.note(name, row.line, label, f"the type is cut to {_cut(row)!r}; only "
                       f"{type_name} of {', '.join(candidates)} reproduces the row")
         if not found:
