@@ -882,3 +882,13 @@ def test_a_narrow_table_with_a_prefix_on_every_line(
     source = tmp_path / "narrow.txt"
     source.write_text(LINE_PREFIXES["python_comment"](KERAS3_W40_FUNCTIONAL))
     assert len(import_file(tmp_path, capsys, source).spec.layers) == 3
+
+
+@pytest.mark.parametrize("name", ["keras2_residual", "tf2_residual", "keras3_residual_w64"])
+def test_no_break_spaces_of_a_table_copied_from_a_web_page(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "copied.txt"
+    source.write_text((SUMMARIES / f"{name}.txt").read_text().replace(" ", "\u00a0"))
+    compare_with_truth(import_file(tmp_path, capsys, source),
+                       json.loads((SUMMARIES / "residual.json").read_text()))

@@ -25,6 +25,8 @@ __all__ = ["Connection", "PrintedLayer", "PrintedSummary", "parse_summary"]
 ELLIPSIS = "…"
 MAX_ROW_CHARS = 10_000  # a row's line; Keras prints a few hundred at the widest line_length
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# No-break and other Unicode spaces, as text copied from a web page or a notebook has them.
+_OTHER_SPACES = re.compile(r"(?![\n\r\t\f\v ])\s")
 _VERTICAL = "│┃|"
 _BOX_RULE = re.compile(r"^[\s┏┓┗┛┡┩┢┪├┤┼┬┴└┘┌┐╇╈━─═╞╡╪+\-|│┃]+$")
 _MODEL = re.compile(r'^\s*Model:\s*"?(?P<name>[^"]*?)"?\s*$')
@@ -150,7 +152,8 @@ class PrintedSummary:
 
 def parse_summary(text: str, file: str) -> PrintedSummary:
     """The printed table in ``text``; raises a one-line SpeccError at the line at fault."""
-    lines = [_ANSI.sub("", line).rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    text = _OTHER_SPACES.sub(" ", text.replace("\r\n", "\n"))
+    lines = [_ANSI.sub("", line).rstrip() for line in text.split("\n")]
     lines = [line.rstrip("\r") for line in lines]
     lines = _without_line_prefix(lines)
     header = _find_header(lines, file)
