@@ -270,6 +270,21 @@ def test_guesses_are_comments_and_listed_at_the_end(
                and "also fits kernel_size 1x9" in line for line in text.splitlines())
 
 
+def test_the_spec_over_the_summary_being_read_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "model.txt"
+    text = (SUMMARIES / "keras2_residual.txt").read_text()
+    source.write_text(text)
+    (tmp_path / "link.txt").symlink_to(source)
+    for output in (source, tmp_path / "link.txt"):
+        code, stdout, stderr = run_import(capsys, str(source), "-o", str(output))
+        assert (code, stdout) == (2, "")
+        assert stderr == (f"specc: {output}: is the summary being read (FILE); writing the spec "
+                          "there would replace it: give the spec another name\n")
+    assert source.read_text() == text
+
+
 def test_standard_input_and_output(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
