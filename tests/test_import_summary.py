@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ from specc.cli import main
 from specc.errors import LayerError
 from specc.layers import LAYER_TYPES
 from specc.layers.base import Layer, LayerExample
-from specc.layers.conv_math import as_pair
-from specc.layers.readings import PrintedRow
+from specc.layers.conv_math import as_pair, output_length, same_padding
+from specc.layers.readings import MAX_STRIDES, PrintedRow, window_steps
 from specc.layers.zero_padding2d import sides
 from specc.spec.load import LoadedSpec, load_spec
 
@@ -493,6 +494,12 @@ BAD_INPUTS = {
         Row("input_1", "InputLayer", [(None, 4)], 0),
         *(Row(f"dense_{i}", "Dense", (None, 4), 20) for i in range(5_001))], 5_001 * 20, 0, True)),
                              r":10007:1: the table has 5,001 layers; a spec has at most 5,000"),
+    # A size of 10^9 took the search for strides and windows hours.
+    "a_size_over_the_limit": (lambda: _damaged("keras3_residual_default.txt", lambda t: t.replace(
+        "│ (None, 17, 17, 16)        │               0 │ block_add[0][0]",
+        "│ (None, 1048577, 17, 16)   │               0 │ block_add[0][0]")),
+                              (r":22:1: layer down_pad: its output shape \(None, 1048577, 17, "
+                               r"16\) has a size of 1,048,577; specc reads sizes up to 1,048,576")),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "
@@ -907,3 +914,25 @@ def test_no_break_spaces_of_a_table_copied_from_a_web_page(
     source.write_text((SUMMARIES / f"{name}.txt").read_text().replace(" ", "\u00a0"))
     compare_with_truth(import_file(tmp_path, capsys, source),
                        json.loads((SUMMARIES / "residual.json").read_text()))
+
+
+def test_window_steps_are_the_smallest_strides_solved_not_searched() -> None:
+    """The strides taking a length to an output length, as trying every stride up to the
+    length finds them (the smallest MAX_STRIDES of each padding), without trying them all."""
+    def every_stride(length: int, out: int, window: int) -> list[tuple[int, str]]:
+        found = []
+        for stride in range(1, length + 1):
+            if output_length(length, window, stride, 1, "valid") == out:
+                found.append((stride, "valid"))
+            if output_length(length, window, stride, 1, "same") == out and sum(
+                    same_padding(length, window, stride)):
+                found.append((stride, "same"))
+        return found
+
+    for length, window, out in product(range(1, 40), range(1, 9), range(42)):
+        solved = window_steps(length, out, window)
+        for padding in ("valid", "same"):
+            assert [step for step in solved if step[1] == padding] == [
+                step for step in every_stride(length, out, window) if step[1] == padding
+            ][:MAX_STRIDES], (length, window, out, padding)
+    assert len(window_steps(1 << 20, 2, 3)) <= 2 * MAX_STRIDES  # not half a million

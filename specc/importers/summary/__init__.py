@@ -42,10 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _shape(text: str) -> tuple[int, ...]:
+    from specc.importers.summary.parse import MAX_SIZE
+
     parts = [part.strip() for part in text.strip("()[] ").split(",") if part.strip()]
-    if not parts or len(parts) > 3 or not all(part.isdigit() and int(part) > 0 for part in parts):
+    if not parts or len(parts) > 3 or not all(
+            part.isdigit() and 0 < int(part) <= MAX_SIZE for part in parts):
         raise argparse.ArgumentTypeError(
-            f"expected 1 to 3 positive sizes such as 32,32,3; received {text!r}")
+            f"expected 1 to 3 sizes from 1 to {MAX_SIZE:,} such as 32,32,3; received {text!r}")
     return tuple(int(part) for part in parts)
 
 

@@ -23,6 +23,9 @@ from specc.errors import Position, SpeccError
 __all__ = ["Connection", "PrintedLayer", "PrintedSummary", "parse_summary"]
 
 ELLIPSIS = "…"
+# An output shape's sizes: a larger one makes the search for the configurations that print
+# the row (strides, windows) take minutes, and fits no model within specc's limits anyway.
+MAX_SIZE = 1 << 20
 MAX_ROW_CHARS = 10_000  # a row's line; Keras prints a few hundred at the widest line_length
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # No-break and other Unicode spaces, as text copied from a web page or a notebook has them.
@@ -508,6 +511,10 @@ def _printed_layer(
         raise error_at(file, line, f"layer {name}: the parameter count is cut to "
                        f"{params_text.strip()!r}: its column was too narrow; print the table "
                        "wider with model.summary(line_length=...)")
+    too_large = [int(size) for size in re.findall(r"\d+", shape_text) if int(size) > MAX_SIZE]
+    if too_large:
+        raise error_at(file, line, f"layer {name}: its output shape {shape_text.strip()} has a "
+                       f"size of {too_large[0]:,}; specc reads sizes up to {MAX_SIZE:,}")
     if not params_digits.isdigit():
         raise error_at(file, line, f"layer {name}: the parameter count {params_text!r} is not "
                        "a number")
