@@ -499,7 +499,13 @@ BAD_INPUTS = {
         "│ (None, 17, 17, 16)        │               0 │ block_add[0][0]",
         "│ (None, 1048577, 17, 16)   │               0 │ block_add[0][0]")),
                               (r":22:1: layer down_pad: its output shape \(None, 1048577, 17, "
-                               r"16\) has a size of 1,048,577; specc reads sizes up to 1,048,576")),
+                               r"16\) has a size of 1,048,577; specc reads sizes from 1 to "
+                               r"1,048,576")),
+    # A pooling to a printed size of 0 crashed the pooling-window search (exit 3).
+    "a_size_of_zero": (lambda: _damaged("keras3_sequential_cnn_default.txt", lambda t: t.replace(
+        "(None, 13, 13, 8)", "(None, 13, 0, 8) ")),
+                       (r":7:1: layer max_pooling2d: its output shape \(None, 13, 0, 8\) has a "
+                        r"size of 0; specc reads sizes from 1 to 1,048,576")),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "

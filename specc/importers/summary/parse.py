@@ -511,10 +511,11 @@ def _printed_layer(
         raise error_at(file, line, f"layer {name}: the parameter count is cut to "
                        f"{params_text.strip()!r}: its column was too narrow; print the table "
                        "wider with model.summary(line_length=...)")
-    too_large = [int(size) for size in re.findall(r"\d+", shape_text) if int(size) > MAX_SIZE]
-    if too_large:
+    unreadable = [int(size) for size in re.findall(r"\d+", shape_text)
+                  if not 0 < int(size) <= MAX_SIZE]
+    if unreadable:
         raise error_at(file, line, f"layer {name}: its output shape {shape_text.strip()} has a "
-                       f"size of {too_large[0]:,}; specc reads sizes up to {MAX_SIZE:,}")
+                       f"size of {unreadable[0]:,}; specc reads sizes from 1 to {MAX_SIZE:,}")
     if not params_digits.isdigit():
         raise error_at(file, line, f"layer {name}: the parameter count {params_text!r} is not "
                        "a number")
