@@ -506,6 +506,11 @@ BAD_INPUTS = {
         "(None, 13, 13, 8)", "(None, 13, 0, 8) ")),
                        (r":7:1: layer max_pooling2d: its output shape \(None, 13, 0, 8\) has a "
                         r"size of 0; specc reads sizes from 1 to 1,048,576")),
+    # `(None,)`, no size besides the batch, was read as a shape of none (IndexError, exit 3).
+    "a_shape_of_no_sizes": (lambda: _damaged("keras3_trained_mlp_default.txt", lambda t: t.replace(
+        "(None, 16)", "(None,)   ", 1)),
+                            (r":5:1: the table has no InputLayer row and the input shape cannot "
+                             r"be inferred from layer dense")),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "

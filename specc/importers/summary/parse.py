@@ -540,8 +540,8 @@ def parse_shape(text: str) -> tuple[int, ...] | None:
     if not (text.startswith("(") and text.endswith(")")):
         return None
     dims = [part.strip() for part in text[1:-1].split(",") if part.strip()]
-    if not dims or dims[0] != "None" or not all(dim.isdigit() for dim in dims[1:]):
-        return None
+    if len(dims) < 2 or dims[0] != "None" or not all(dim.isdigit() for dim in dims[1:]):
+        return None  # also `(None,)`: no size besides the batch
     return tuple(int(dim) for dim in dims[1:])
 
 
