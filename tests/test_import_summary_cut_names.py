@@ -166,3 +166,19 @@ def test_a_shared_layer_is_one_line_exit_2_at_its_row(
                         rf"more than once \({evidence}\); specc models call each layer once\n",
                         err), err
     assert not out.exists()
+
+
+def test_an_input_cut_to_the_reading_layer_s_own_name_is_not_a_shared_layer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Xception's block10_sepconv1 reads block10_sepconv1_act, which the table cuts to
+    `block10_sepconv1…`: the start of another name, not the layer reading itself."""
+    inputs = keras.Input((8, 8, 4), name="image")
+    x = layers.Activation("relu", name="block10_sepconv1_act")(inputs)
+    x = layers.SeparableConv2D(4, 3, padding="same", name="block10_sepconv1")(x)
+    model = keras.Model(inputs, layers.Add(name="add")([x, inputs]), name="xception_block")
+    path = printed(model, monkeypatch, tmp_path)
+    assert "block10_sepconv1…" in path.read_text(encoding="utf-8")
+    code, err, out = imported_summary(path, capsys)
+    assert code == 0, err
+    assert graph_signature(load_spec(out).spec) == truth(model)

@@ -127,7 +127,8 @@ def _refuse_shared_layers(file: str, rows: list[PrintedLayer]) -> None:
     for row in rows:
         if row.name in called_again:
             evidence = f"layers read `{row.name}[1][0]`, its second call"
-        elif any(connection.name == row.name for connection in row.connections):
+        elif not row.name_cut and any(connection.name == row.name and not connection.cut
+                                      for connection in row.connections):
             evidence = "it reads its own output"
         else:
             continue
