@@ -28,6 +28,7 @@ class Row:
     output_shape: Any  # a tuple with None for the batch, a list of them, or "multiple"
     params: int
     connections: tuple[str, ...] = ()  # "conv2d[0][0]" entries
+    trainable: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def keras2_summary(model: Printed, line_length: int | None = None,
 
 
 def tf2_summary(model: Printed, line_length: int | None = None,
-                positions: Sequence[float] | None = None, sizes: bool = False) -> str:
+                positions: Sequence[float] | None = None, sizes: bool = False,
+                show_trainable: bool = False) -> str:
     lines: list[str] = []
     print_fn: Callable[[str], None] = lines.append
     if model.sequential:
@@ -100,6 +102,10 @@ def tf2_summary(model: Printed, line_length: int | None = None,
         to_display = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
+    if show_trainable:  # TF 2.8+
+        line_length += 11
+        positions = [*positions, line_length]
+        to_display = [*to_display, "Trainable"]
 
     def print_row(fields: Sequence[Any], positions: Sequence[int]) -> None:
         left_to_print = [str(x) for x in fields]
@@ -138,6 +144,8 @@ def tf2_summary(model: Printed, line_length: int | None = None,
         fields: list[Any] = [f"{row.name} ({row.class_name})", row.output_shape, row.params]
         if not model.sequential:
             fields.append(list(row.connections))
+        if show_trainable:
+            fields.append("Y" if row.trainable else "N")
         print_row(fields, positions)
         print_fn(" " * line_length)
     print_fn("=" * line_length)
@@ -166,7 +174,8 @@ def rows_of_keras_model(model: Any, tf2_input_lists: bool = True) -> Printed:
             f"{tensor._keras_history.operation.name}[0][0]"
             for node in layer._inbound_nodes for tensor in node.input_tensors
         )
-        rows.append(Row(layer.name, class_name, shape, layer.count_params(), connections))
+        rows.append(Row(layer.name, class_name, shape, layer.count_params(), connections,
+                        layer.trainable))
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
     non_trainable = sum(int(w.numpy().size) for w in model.non_trainable_weights)
     return Printed(model.name, rows, trainable, non_trainable, sequential)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ from specc.cli import main
 from specc.errors import LayerError
 from specc.layers import LAYER_TYPES
 from specc.layers.base import Layer, LayerExample
-from specc.layers.conv_math import as_pair
-from specc.layers.readings import PrintedRow
+from specc.layers.conv_math import as_pair, output_length, same_padding
+from specc.layers.readings import MAX_STRIDES, PrintedRow, window_steps
 from specc.layers.zero_padding2d import sides
 from specc.spec.load import LoadedSpec, load_spec
 
@@ -202,6 +203,45 @@ def test_a_closing_bracket_alone_on_its_line(
     assert loaded.spec.layers[-1].inputs == ("other", long_name)
 
 
+def test_a_count_tf2_wraps_onto_the_next_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A functional table's `Param #` column holds 8 digits: VGG16's fc1 prints `10276454`
+    with `4` on the line below."""
+    rows = [
+        Row("flatten_input", "InputLayer", [(None, 25088)], 0),
+        Row("fc1", "Dense", (None, 4096), 102_764_544, ("flatten_input[0][0]",)),
+    ]
+    text = tf2_summary(Printed("vgg_head", rows, 102_764_544, 0, sequential=False))
+    assert re.search(r" 10276454 .*\n {50,}4 ", text), text
+    source = tmp_path / "wrapped.txt"
+    source.write_text(text)
+    assert import_file(tmp_path, capsys, source).spec.layers[0].expect.params == 102_764_544
+
+
+@pytest.mark.parametrize("layout", ["keras2", "tf2"])
+def test_long_names_cut_or_wrapped_in_both_columns(
+    layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NASNet's names: Keras 2 cuts the name cell (no `(Type)` left) and the "Connected to"
+    entry at different lengths, unmarked; TF 2.x wraps both mid-name."""
+    long_name = "separable_conv_1_pad_reduction_left1_stem_1"
+    rows = [
+        Row("inputs", "InputLayer", [(None, 8, 8, 3)], 0),
+        Row(long_name, "ZeroPadding2D", (None, 10, 10, 3), 0, ("inputs[0][0]",)),
+        Row("separable_conv_1_reduction_left1_stem_1", "SeparableConv2D", (None, 4, 4, 11), 60,
+            (f"{long_name}[0][0]",)),
+    ]
+    printed = Printed("nasnet", rows, 60, 0, sequential=False)
+    text = keras2_summary(printed) if layout == "keras2" else tf2_summary(printed)
+    assert long_name not in text  # cut or wrapped everywhere
+    source = tmp_path / "long_names.txt"
+    source.write_text(text)
+    spec = import_file(tmp_path, capsys, source).spec
+    assert spec.layers[1].inputs is None  # it reads the padding above it
+    assert [layer.type for layer in spec.layers] == ["ZeroPadding2D", "SeparableConv2D"]
+
+
 def test_keras2_functional_connections_on_rows_of_their_own(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -229,6 +269,21 @@ def test_guesses_are_comments_and_listed_at_the_end(
     assert "activation: softmax" in last and "classifier" in last
     assert any("type: Conv2D" in line and "guessed: kernel_size 3x3" in line
                and "also fits kernel_size 1x9" in line for line in text.splitlines())
+
+
+def test_the_spec_over_the_summary_being_read_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "model.txt"
+    text = (SUMMARIES / "keras2_residual.txt").read_text()
+    source.write_text(text)
+    (tmp_path / "link.txt").symlink_to(source)
+    for output in (source, tmp_path / "link.txt"):
+        code, stdout, stderr = run_import(capsys, str(source), "-o", str(output))
+        assert (code, stdout) == (2, "")
+        assert stderr == (f"specc: {output}: is the summary being read (FILE); writing the spec "
+                          "there would replace it: give the spec another name\n")
+    assert source.read_text() == text
 
 
 def test_standard_input_and_output(
@@ -263,6 +318,7 @@ def test_a_row_no_configuration_reproduces_exits_1_naming_the_layer(
     code, _, stderr = run_import(capsys, str(source), "-o", str(out))
     assert code == 1, stderr
     assert "batch_normalization" in stderr and "60" in stderr
+    assert "show_trainable" not in stderr  # the total differs too: no layer is frozen
     assert out.is_file()
 
 
@@ -272,6 +328,122 @@ def test_a_row_no_configuration_reproduces_exits_1_naming_the_layer(
 def _damaged(name: str, change: Any) -> str:
     return change((SUMMARIES / name).read_text())
 
+
+# The start of a Keras 3 `model.summary(line_length=40)`: a count too wide for its column.
+KERAS3_W40_CNN_START = """\
+Model: "sequential"
+┏━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━┓
+┃                 ┃ Output     ┃ Param ┃
+┃ Layer (type)    ┃ Shape      ┃     # ┃
+┡━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━┩
+│ conv2d (Conv2D) │ (None, 32, │ 2,432 │
+│                 │ 32, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ batch_normaliz… │ (None, 32, │   128 │
+│ (BatchNormaliz… │ 32, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ activation      │ (None, 32, │     0 │
+│ (Activation)    │ 32, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ zero_padding2d  │ (None, 36, │     0 │
+│ (ZeroPadding2D) │ 36, 32)    │       │
+├─────────────────┼────────────┼───────┤
+│ conv2d_1        │ (None, 34, │ 30,7… │
+│ (Conv2D)        │ 32, 64)    │       │
+├─────────────────┼────────────┼───────┤
+"""
+
+# Keras 3 summaries of models built for any input size (keras.Input((None, None, 3))), and
+# of a Sequential model never built.
+KERAS3_ANY_SIZE = """\
+Model: "fcn"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ input_layer (InputLayer)             │ (None, None, None, 3)       │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ conv2d (Conv2D)                      │ (None, None, None, 8)       │             224 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ max_pooling2d (MaxPooling2D)         │ (None, None, None, 8)       │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ global_average_pooling2d             │ (None, 8)                   │               0 │
+│ (GlobalAveragePooling2D)             │                             │                 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense (Dense)                        │ (None, 2)                   │              18 │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 242 (968.00 B)
+ Trainable params: 242 (968.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+KERAS3_ANY_SIZE_POOLED = """\
+Model: "gap"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ input_layer (InputLayer)             │ (None, None, None, 3)       │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ global_average_pooling2d             │ (None, 3)                   │               0 │
+│ (GlobalAveragePooling2D)             │                             │                 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense (Dense)                        │ (None, 2)                   │               8 │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 8 (32.00 B)
+ Trainable params: 8 (32.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+KERAS3_UNBUILT = """\
+Model: "unbuilt"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ dense_2 (Dense)                      │ ?                           │     0 (unbuilt) │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense_3 (Dense)                      │ ?                           │     0 (unbuilt) │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 0 (0.00 B)
+ Trainable params: 0 (0.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+
+# `model.summary(expand_nested=True)` of a model holding a nested Sequential: Keras 3's, and
+# TF 2.9's (its print_summary's `|` borders and `¯` rules, written from its code).
+KERAS3_EXPANDED = """\
+Model: "outer"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)                         ┃ Output Shape                ┃         Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━┩
+│ input_layer_7 (InputLayer)           │ (None, 8)                   │               0 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ inner (Sequential)                   │ (None, 4)                   │              36 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│    └ dense_11 (Dense)                │ (None, 4)                   │              36 │
+├──────────────────────────────────────┼─────────────────────────────┼─────────────────┤
+│ dense_12 (Dense)                     │ (None, 2)                   │              10 │
+└──────────────────────────────────────┴─────────────────────────────┴─────────────────┘
+ Total params: 46 (184.00 B)
+ Trainable params: 46 (184.00 B)
+ Non-trainable params: 0 (0.00 B)
+
+"""
+TF2_EXPANDED = """\
+Model: "outer"
+_________________________________________________________________
+ Layer (type)                Output Shape              Param #   
+=================================================================
+ input_2 (InputLayer)        [(None, 8)]               0         
+                                                                 
+ inner (Sequential)          (None, 4)                 36        
+|¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯|
+| dense (Dense)              (None, 4)                 36        |
+¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯¯
+ dense_1 (Dense)             (None, 2)                 10        
+                                                                 
+=================================================================
+Total params: 46
+Trainable params: 46
+Non-trainable params: 0
+_________________________________________________________________
+"""
 
 BAD_INPUTS = {
     "not_a_summary": (lambda: "# My model\n\nIt has some layers.\n", r":1:1: not a Keras model summary"),
@@ -286,6 +458,59 @@ BAD_INPUTS = {
                                       lambda t: t.replace("(Conv2D)  ", "(Conv3D)  ", 1)),
                      (r":\d+:1: layer conv2d: specc does not know the layer type 'Conv3D'; the "
                      r"nearest known type is Conv2D")),
+    "count_cut_by_a_narrow_column": (lambda: KERAS3_W40_CNN_START,
+                                     (r":18:1: layer conv2d_1: the parameter count is cut to "
+                                      r"'30,7…': its column was too narrow; print the table "
+                                      r"wider")),
+    "two_summaries": (lambda: (SUMMARIES / "tf2_residual.txt").read_text()
+                      + (SUMMARIES / "keras3_sequential_cnn_default.txt").read_text(),
+                      (r":\d+:1: a second model summary \(\"sequential_cnn\"\) starts here, "
+                       r"after the one \(\"residual\"\) at line 3; specc imports one model")),
+    "variable_size": (lambda: KERAS3_ANY_SIZE,
+                      (r":7:1: layer conv2d: its output shape \(None, None, None, 8\) has a "
+                       r"variable size \(the model takes any input size\).*print the summary of "
+                       r"the model built for one size")),
+    "variable_input_size": (lambda: KERAS3_ANY_SIZE_POOLED,
+                            r":5:1: layer input_layer: .* variable size.*give --input-shape"),
+    "unbuilt": (lambda: KERAS3_UNBUILT,
+                r":5:1: layer dense_2 is unbuilt \(Keras prints `\?` for its shape and "),
+    "expand_nested_keras3": (lambda: KERAS3_EXPANDED,
+                             (r":9:1: layer inner is a nested model, its layers printed here by "
+                             r"expand_nested=True")),
+    "expand_nested_tf2": (lambda: TF2_EXPANDED,
+                          (r":8:1: layer inner is a nested model, its layers printed here by "
+                          r"expand_nested=True")),
+    # Matching such a row took minutes (backtracking over the spaces) before it was refused.
+    "a_row_line_of_spaces": (lambda: _damaged("keras2_sequential_cnn.txt", lambda t: t.replace(
+        "=\n", "=\nx" + " " * 5_000 + "(None, 1)" + " " * 5_000 + "z\n", 1)),
+                             (r":5:1: a line of 10,011 characters inside the table; Keras prints "
+                              r"rows of a few hundred")),
+    "over_the_parameter_limit": (lambda: keras2_summary(Printed("huge", [
+        Row("input_1", "InputLayer", [(None, 60_000)], 0),
+        Row("dense", "Dense", (None, 50_000), 3_000_050_000)], 3_000_050_000, 0, True)),
+                                 (r":7:1: layer dense: the model reaches 3,000,050,000 parameters "
+                                  r"at this layer, over specc's limit of 2,000,000,000")),
+    "over_the_layer_limit": (lambda: keras2_summary(Printed("deep", [
+        Row("input_1", "InputLayer", [(None, 4)], 0),
+        *(Row(f"dense_{i}", "Dense", (None, 4), 20) for i in range(5_001))], 5_001 * 20, 0, True)),
+                             r":10007:1: the table has 5,001 layers; a spec has at most 5,000"),
+    # A size of 10^9 took the search for strides and windows hours.
+    "a_size_over_the_limit": (lambda: _damaged("keras3_residual_default.txt", lambda t: t.replace(
+        "│ (None, 17, 17, 16)        │               0 │ block_add[0][0]",
+        "│ (None, 1048577, 17, 16)   │               0 │ block_add[0][0]")),
+                              (r":22:1: layer down_pad: its output shape \(None, 1048577, 17, "
+                               r"16\) has a size of 1,048,577; specc reads sizes from 1 to "
+                               r"1,048,576")),
+    # A pooling to a printed size of 0 crashed the pooling-window search (exit 3).
+    "a_size_of_zero": (lambda: _damaged("keras3_sequential_cnn_default.txt", lambda t: t.replace(
+        "(None, 13, 13, 8)", "(None, 13, 0, 8) ")),
+                       (r":7:1: layer max_pooling2d: its output shape \(None, 13, 0, 8\) has a "
+                        r"size of 0; specc reads sizes from 1 to 1,048,576")),
+    # `(None,)`, no size besides the batch, was read as a shape of none (IndexError, exit 3).
+    "a_shape_of_no_sizes": (lambda: _damaged("keras3_trained_mlp_default.txt", lambda t: t.replace(
+        "(None, 16)", "(None,)   ", 1)),
+                            (r":5:1: the table has no InputLayer row and the input shape cannot "
+                             r"be inferred from layer dense")),
     "cut_type_fits_nothing": (lambda: _damaged("keras2_sequential_cnn.txt",
                                                lambda t: t.replace("(Conv2D)", "(Zz", 1)),
                               (r":\d+:1: layer conv2d: the type is cut to '\(Zz' and no type "
@@ -454,6 +679,25 @@ def test_a_cut_input_shape_keeps_its_printed_dimensions(
     assert loaded.spec.layers[0].strides == 2  # type: ignore[attr-defined]
 
 
+def test_a_cut_output_shape_is_read_as_printed_not_as_the_next_row_s(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keras 2 cut Xception's `(None, 147, 147, 128)` to `(None, 147, 147, 128`; the shapes
+    tried for it were only the input's and the next row's, so the layer below fit nothing."""
+    rows = [
+        Row("inputs", "InputLayer", (None, 147, 147, 64), 0, ()),
+        Row("sepconv", "SeparableConv2D", (None, 147, 147, 128), 8768, ("inputs[0][0]",)),
+        Row("pool", "MaxPooling2D", (None, 74, 74, 128), 0, ("sepconv[0][0]",)),
+    ]
+    text = keras2_summary(Printed("xception_block", rows, 8768, 0, sequential=False))
+    assert "(None, 147, 147, 128 " in text
+    source = tmp_path / "cut_shape.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert [tuple(info.output_shape) for info in loaded.info.layers] == [
+        (147, 147, 128), (74, 74, 128)]
+
+
 def test_cut_type_names_resolve_by_the_layer_name_and_by_the_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -475,6 +719,41 @@ def test_cut_type_names_resolve_by_the_layer_name_and_by_the_row(
     assert "only DepthwiseConv2D of Dense, DepthwiseConv2D reproduces the row" in loaded.text
 
 
+def test_a_cut_type_goes_by_a_word_of_the_layer_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MobileNetV2's `expanded_conv_depthwise_relu (R`: ReLU, Rescaling and Reshape (to the
+    same shape) all print the row; the name says which."""
+    rows = [
+        Row("inputs", "InputLayer", (None, 4, 4, 3), 0),
+        Row("expanded_conv_depthwise_relu", "ReLU", (None, 4, 4, 3), 0, ("inputs[0][0]",)),
+    ]
+    text = keras2_summary(Printed("mobilenet_v2", rows, 0, 0, sequential=False))
+    assert "expanded_conv_depthwise_relu (R " in text
+    source = tmp_path / "cut_relu.txt"
+    source.write_text(text)
+    assert import_file(tmp_path, capsys, source).spec.layers[0].type == "ReLU"
+
+
+def test_a_type_cut_only_of_its_bracket_is_that_type(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NASNet's `reduction_conv_1_stem_1 (Conv2D`: a 1x1 Conv2DTranspose prints the same row,
+    but a cut that leaves a whole type name is that type, guessed and said so."""
+    rows = [
+        Row("inputs", "InputLayer", (None, 8, 8, 32), 0),
+        Row("reduction_conv_1_stem_1", "Conv2D", (None, 8, 8, 11), 352, ("inputs[0][0]",)),
+    ]
+    text = keras2_summary(Printed("nasnet", rows, 352, 0, sequential=False))
+    assert "reduction_conv_1_stem_1 (Conv2D " in text
+    source = tmp_path / "cut_bracket.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert loaded.spec.layers[0].type == "Conv2D"
+    assert "guessed: type Conv2D (the table cuts it to '(Conv2D'; Conv2DTranspose also" in (
+        loaded.text)
+
+
 def test_keras3_ascii_boxes_where_the_terminal_cannot_show_box_drawing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -486,3 +765,185 @@ def test_keras3_ascii_boxes_where_the_terminal_cannot_show_box_drawing(
     source.write_text(text)
     compare_with_truth(import_file(tmp_path, capsys, source),
                        json.loads((SUMMARIES / "residual.json").read_text()))
+
+
+# ---------------------------------------------------------------- frozen layers
+
+# Keras 3's `model.summary(show_trainable=True)` of a model whose first two layers were
+# frozen (`layer.trainable = False`), as printed.
+KERAS3_FROZEN = """\
+Model: "fine_tuned"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┓
+┃ Layer (type)                  ┃ Output Shape              ┃          Param # ┃ Connected to              ┃ Trainable ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━┩
+│ features (InputLayer)         │ (None, 10)                │                0 │ -                         │     -     │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ frozen_dense (Dense)          │ (None, 32)                │              352 │ features[0][0]            │     N     │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ frozen_bn                     │ (None, 32)                │              128 │ frozen_dense[0][0]        │     N     │
+│ (BatchNormalization)          │                           │                  │                           │           │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ head (Dense)                  │ (None, 32)                │            1,056 │ frozen_bn[0][0]           │     Y     │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ add (Add)                     │ (None, 32)                │                0 │ frozen_bn[0][0],          │     -     │
+│                               │                           │                  │ head[0][0]                │           │
+├───────────────────────────────┼───────────────────────────┼──────────────────┼───────────────────────────┼───────────┤
+│ out (Dense)                   │ (None, 2)                 │               66 │ add[0][0]                 │     Y     │
+└───────────────────────────────┴───────────────────────────┴──────────────────┴───────────────────────────┴───────────┘
+ Total params: 1,602 (6.26 KB)
+ Trainable params: 1,122 (4.38 KB)
+ Non-trainable params: 480 (1.88 KB)
+"""
+FROZEN_ROWS = [
+    Row("features", "InputLayer", [(None, 10)], 0),
+    Row("frozen_dense", "Dense", (None, 32), 352, ("features[0][0]",), trainable=False),
+    Row("frozen_bn", "BatchNormalization", (None, 32), 128, ("frozen_dense[0][0]",),
+        trainable=False),
+    Row("head", "Dense", (None, 32), 1056, ("frozen_bn[0][0]",)),
+    Row("add", "Add", (None, 32), 0, ("frozen_bn[0][0]", "head[0][0]")),
+    Row("out", "Dense", (None, 2), 66, ("add[0][0]",)),
+]
+
+
+@pytest.mark.parametrize("layout", ["keras3", "tf2_functional", "tf2_sequential"])
+def test_frozen_layers_shown_by_show_trainable_are_frozen_in_the_spec(
+    layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if layout == "keras3":
+        text = KERAS3_FROZEN
+    else:
+        sequential = layout == "tf2_sequential"
+        rows = [row for row in FROZEN_ROWS if not (sequential and row.class_name == "Add")]
+        text = tf2_summary(Printed("fine_tuned", rows, 1122, 480, sequential),
+                           show_trainable=True)
+    source = tmp_path / "frozen.txt"
+    source.write_text(text)
+    loaded = import_file(tmp_path, capsys, source)
+    assert [layer.name for layer in loaded.spec.layers if not layer.trainable] == [
+        "frozen_dense", "frozen_bn"]
+
+
+def test_a_frozen_layer_in_a_table_without_the_trainable_column_is_named_as_the_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "frozen.txt"
+    source.write_text(tf2_summary(Printed("fine_tuned", FROZEN_ROWS, 1122, 480, False)))
+    code, _, stderr = run_import(capsys, str(source), "-o", str(tmp_path / "out.yaml"))
+    assert code == 1
+    assert stderr.splitlines()[-1].startswith(f"{source}:")
+    assert "model.summary(show_trainable=True)" in stderr.splitlines()[-1]
+
+
+# Keras 3's `model.summary(line_length=40, show_trainable=True)`: rich wraps the titles over
+# two lines and cuts words (`Pa… #`, `Conne… to`, the Trainable title to `…`).
+KERAS3_W40_FUNCTIONAL = """\
+Model: "narrow"
+┏━━━━━━━━━┳━━━━━━━━━┳━━━━━┳━━━━━━━━┳━━━┓
+┃ Layer   ┃ Output  ┃ Pa… ┃ Conne… ┃   ┃
+┃ (type)  ┃ Shape   ┃   # ┃ to     ┃ … ┃
+┡━━━━━━━━━╇━━━━━━━━━╇━━━━━╇━━━━━━━━╇━━━┩
+│ x       │ (None,  │   0 │ -      │ - │
+│ (Input… │ 4)      │     │        │   │
+├─────────┼─────────┼─────┼────────┼───┤
+│ a       │ (None,  │  15 │ x[0][… │ N │
+│ (Dense) │ 3)      │     │        │   │
+├─────────┼─────────┼─────┼────────┼───┤
+│ b       │ (None,  │  15 │ x[0][… │ Y │
+│ (Dense) │ 3)      │     │        │   │
+├─────────┼─────────┼─────┼────────┼───┤
+│ s (Add) │ (None,  │   0 │ a[0][… │ - │
+│         │ 3)      │     │ b[0][… │   │
+└─────────┴─────────┴─────┴────────┴───┘
+ Total params: 30 (120.00 B)
+ Trainable params: 15 (60.00 B)
+ Non-trainable params: 15 (60.00 B)
+"""
+
+
+def test_a_narrow_keras3_table_with_wrapped_and_cut_titles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "narrow.txt"
+    source.write_text(KERAS3_W40_FUNCTIONAL)
+    spec = import_file(tmp_path, capsys, source).spec
+    assert spec.input.shape == (4,)
+    assert [(layer.name, layer.type, layer.inputs, layer.trainable) for layer in spec.layers] == [
+        ("a", "Dense", None, False), ("b", "Dense", ("x",), True), ("s", "Add", ("a", "b"), True)]
+
+
+
+def test_a_variable_input_size_alone_is_given_with_input_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "any_size.txt"
+    source.write_text(KERAS3_ANY_SIZE_POOLED)
+    spec = import_file(tmp_path, capsys, source, "--input-shape", "32,32,3").spec
+    assert spec.input.shape == (32, 32, 3)
+    assert [layer.type for layer in spec.layers] == ["GlobalAveragePooling2D", "Dense"]
+
+
+def _logged(text: str) -> str:
+    """`model.summary(print_fn=logger.info)`: each line after a timestamp that changes."""
+    return "".join(f"2026-11-26 14:{i // 60:02d}:{i % 60:02d},{i * 37 % 1000:03d} - INFO - {line}\n"
+                   for i, line in enumerate(text.splitlines(), start=55))
+
+
+LINE_PREFIXES = {
+    "github_quote": lambda text: "".join(f"> {line}\n" for line in text.splitlines()),
+    "python_comment": lambda text: "".join(f"# {line}\n" for line in text.splitlines()),
+    "logger": _logged,
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(LINE_PREFIXES))
+@pytest.mark.parametrize("name", ["keras2_residual", "tf2_residual", "keras3_residual_w64"])
+def test_a_table_with_a_prefix_on_every_line(
+    prefix: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "prefixed.txt"
+    source.write_text("Training log\n" + LINE_PREFIXES[prefix]((SUMMARIES / f"{name}.txt").read_text())
+                      + "Epoch 1/10\n")
+    loaded = import_file(tmp_path, capsys, source)
+    compare_with_truth(loaded, json.loads((SUMMARIES / "residual.json").read_text()))
+    layout = {"keras2": "Keras 2 (before TF 2.6)", "tf2": "TF 2.6-2.15", "keras3": "Keras 3"}
+    assert f"({layout[name.split('_')[0]]} layout)" in loaded.text
+
+
+def test_a_narrow_table_with_a_prefix_on_every_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "narrow.txt"
+    source.write_text(LINE_PREFIXES["python_comment"](KERAS3_W40_FUNCTIONAL))
+    assert len(import_file(tmp_path, capsys, source).spec.layers) == 3
+
+
+@pytest.mark.parametrize("name", ["keras2_residual", "tf2_residual", "keras3_residual_w64"])
+def test_no_break_spaces_of_a_table_copied_from_a_web_page(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "copied.txt"
+    source.write_text((SUMMARIES / f"{name}.txt").read_text().replace(" ", "\u00a0"))
+    compare_with_truth(import_file(tmp_path, capsys, source),
+                       json.loads((SUMMARIES / "residual.json").read_text()))
+
+
+def test_window_steps_are_the_smallest_strides_solved_not_searched() -> None:
+    """The strides taking a length to an output length, as trying every stride up to the
+    length finds them (the smallest MAX_STRIDES of each padding), without trying them all."""
+    def every_stride(length: int, out: int, window: int) -> list[tuple[int, str]]:
+        found = []
+        for stride in range(1, length + 1):
+            if output_length(length, window, stride, 1, "valid") == out:
+                found.append((stride, "valid"))
+            if output_length(length, window, stride, 1, "same") == out and sum(
+                    same_padding(length, window, stride)):
+                found.append((stride, "same"))
+        return found
+
+    for length, window, out in product(range(1, 40), range(1, 9), range(42)):
+        solved = window_steps(length, out, window)
+        for padding in ("valid", "same"):
+            assert [step for step in solved if step[1] == padding] == [
+                step for step in every_stride(length, out, window) if step[1] == padding
+            ][:MAX_STRIDES], (length, window, out, padding)
+    assert len(window_steps(1 << 20, 2, 3)) <= 2 * MAX_STRIDES  # not half a million

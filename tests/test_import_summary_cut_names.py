@@ -1,13 +1,15 @@
 """Keras 3 summaries whose "Connected to" names are cut with `…` (the default width), or
-cropped at the console's right edge (a `line_length` wider than the console). Each table is
-printed here from a real Keras model; an imported graph is compared with the graph
-`specc import keras` reads from that same model."""
+cropped at the console's right edge (a `line_length` wider than the console), and tables of
+a layer called more than once. Each table is printed here from a real Keras model; an
+imported graph is compared with the graph `specc import keras` reads from that same model."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -118,3 +120,65 @@ def test_the_graph_signature_sees_wiring_and_only_the_order_that_matters() -> No
         _two_branches("Subtract", "b, a"))
     assert signature(_two_branches("Add", "a, b")) != signature(
         _two_branches("Add", "a, b", second_from="input"))
+
+
+def test_a_commutative_merge_of_two_cut_names_is_either_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two branches whose names a summary cuts to the same start, added: Add reading (a, b)
+    is Add reading (b, a), so the cut names decide the graph."""
+    inputs = keras.Input((8, 8, 3), name="image")
+    one = layers.Conv2D(4, 3, padding="same", name="a_very_long_convolution_name_one")(inputs)
+    two = layers.Conv2D(4, 1, name="a_very_long_convolution_name_two")(inputs)
+    model = keras.Model(inputs, layers.Add(name="add")([one, two]), name="two_branches")
+    path = printed(model, monkeypatch, tmp_path)
+    assert path.read_text(encoding="utf-8").count("a_very_long_conv…") == 2  # both inputs cut
+    code, err, out = imported_summary(path, capsys)
+    assert code == 0, err
+    assert graph_signature(load_spec(out).spec) == truth(model)
+
+
+def shared_then_added() -> keras.Model:
+    inputs = keras.Input((8,), name="x")
+    shared = layers.Dense(8, name="shared")
+    first = shared(inputs)
+    return keras.Model(inputs, layers.Add(name="add")([shared(layers.ReLU()(first)), first]))
+
+
+def shared_in_a_row() -> keras.Model:
+    inputs = keras.Input((8,), name="x")
+    shared = layers.Dense(8, name="shared")
+    return keras.Model(inputs, shared(shared(inputs)))
+
+
+@pytest.mark.parametrize(("make", "evidence"), [
+    (shared_then_added, r"layers read `shared\[1\]\[0\]`, its second call"),
+    (shared_in_a_row, "it reads its own output"),
+])
+def test_a_shared_layer_is_one_line_exit_2_at_its_row(
+    make: Callable[[], keras.Model], evidence: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = printed(make(), monkeypatch, tmp_path)
+    code, err, out = imported_summary(path, capsys)
+    assert code == 2
+    assert re.fullmatch(rf"{re.escape(str(path))}:7:1: layer shared: is a shared layer, called "
+                        rf"more than once \({evidence}\); specc models call each layer once\n",
+                        err), err
+    assert not out.exists()
+
+
+def test_an_input_cut_to_the_reading_layer_s_own_name_is_not_a_shared_layer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Xception's block10_sepconv1 reads block10_sepconv1_act, which the table cuts to
+    `block10_sepconv1…`: the start of another name, not the layer reading itself."""
+    inputs = keras.Input((8, 8, 4), name="image")
+    x = layers.Activation("relu", name="block10_sepconv1_act")(inputs)
+    x = layers.SeparableConv2D(4, 3, padding="same", name="block10_sepconv1")(x)
+    model = keras.Model(inputs, layers.Add(name="add")([x, inputs]), name="xception_block")
+    path = printed(model, monkeypatch, tmp_path)
+    assert "block10_sepconv1…" in path.read_text(encoding="utf-8")
+    code, err, out = imported_summary(path, capsys)
+    assert code == 0, err
+    assert graph_signature(load_spec(out).spec) == truth(model)

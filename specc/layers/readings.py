@@ -18,6 +18,9 @@ from typing import Any
 from specc.layers.conv_math import output_length, same_padding
 from specc.spec.types import Shape
 
+# Strides a summary cannot tell apart (they print the same shape and count): the smallest few.
+MAX_STRIDES = 8
+
 __all__ = [
     "PrintedRow",
     "Reading",
@@ -92,7 +95,8 @@ def window_steps(length: int, out: int, window: int) -> list[tuple[int, str]]:
     """(stride, padding) pairs that take `length` to `out` with `window`, stride 1 first;
     'same' only where it pads (otherwise it is the very same computation as 'valid')."""
     found = []
-    for stride in range(1, max(length, 1) + 1):
+    for stride in sorted({stride for strides in _stride_ranges(length, out, window)
+                          for stride in strides}):
         if output_length(length, window, stride, 1, "valid") == out:
             found.append((stride, "valid"))
         if output_length(length, window, stride, 1, "same") == out and sum(
@@ -100,6 +104,29 @@ def window_steps(length: int, out: int, window: int) -> list[tuple[int, str]]:
         ):
             found.append((stride, "same"))
     return found
+
+
+def _stride_ranges(length: int, out: int, window: int) -> list[range]:
+    """The smallest strides (up to MAX_STRIDES each) that take `length` to `out` under
+    'valid' ((length - window) // stride + 1) and under a 'same' that pads
+    (ceil(length / stride), padding (out - 1) * stride + window - length > 0), solved for the
+    stride: trying each up to `length` took minutes for a size of 10^9."""
+    bounds = []  # (lowest, highest) stride
+    span = length - window
+    if span >= 0 and out >= 1:
+        bounds.append((span // out + 1, length if out == 1 else span // (out - 1)))
+    elif span < 0 and out == 0:  # a window longer than the input: nothing is left
+        bounds.append((1, length))
+    if out == 1 and span < 0:
+        bounds.append((length, length))
+    elif out >= 2:
+        bounds.append((max(-(-length // out), span // (out - 1) + 1),
+                       -(-length // (out - 1)) - 1))
+    ranges = []
+    for low, high in bounds:
+        low = max(low, 1)
+        ranges.append(range(low, min(high, length, low + MAX_STRIDES - 1) + 1))
+    return ranges
 
 
 def window_readings(

@@ -12,10 +12,15 @@ input that is not a summary (nothing is written).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from specc.errors import ExitCode
+from specc.errors import ExitCode, SpeccError
+
+if TYPE_CHECKING:
+    from specc.expectations import ExpectationCheck
 
 HELP = (
     "Read a printed Keras model.summary() table (Keras 2, TF 2.x or Keras 3 layout; FILE or "
@@ -37,10 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _shape(text: str) -> tuple[int, ...]:
+    from specc.importers.summary.parse import MAX_SIZE
+
     parts = [part.strip() for part in text.strip("()[] ").split(",") if part.strip()]
-    if not parts or len(parts) > 3 or not all(part.isdigit() and int(part) > 0 for part in parts):
+    if not parts or len(parts) > 3 or not all(
+            part.isdigit() and 0 < int(part) <= MAX_SIZE for part in parts):
         raise argparse.ArgumentTypeError(
-            f"expected 1 to 3 positive sizes such as 32,32,3; received {text!r}")
+            f"expected 1 to 3 sizes from 1 to {MAX_SIZE:,} such as 32,32,3; received {text!r}")
     return tuple(int(part) for part in parts)
 
 
@@ -53,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from specc.spec.writer import render_spec
 
     display = "<stdin>" if args.file == "-" else args.file
+    if _same_file(args.file, args.output):
+        raise SpeccError(f"{args.output}: is the summary being read (FILE); writing the spec "
+                         "there would replace it: give the spec another name")
     summary = parse_summary(read_source_text(args.file), display)
     imported = reconstruct(summary, _spec_name(args, summary.model_name), args.input_shape)
     header = (
@@ -75,7 +86,28 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {display}:{line}: {guess}", file=report)
     for check in failed:
         print(str(check.as_error(args.output)), file=sys.stderr)
+    if not summary.shows_trainable and _only_the_split_differs(failed):
+        print(f"{display}:{summary.totals_line}: the table's trainable / non-trainable split "
+              "differs from its layers': a frozen layer shows only in "
+              "model.summary(show_trainable=True); print the table so, or set "
+              "`trainable: false` on the frozen layers", file=sys.stderr)
     return int(ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK)
+
+
+def _same_file(source: str, output: str) -> bool:
+    if "-" in (source, output):
+        return False
+    try:
+        return os.path.samefile(source, output)
+    except OSError:  # either does not exist (yet): not the same file
+        return False
+
+
+def _only_the_split_differs(failed: list[ExpectationCheck]) -> bool:
+    """Whether the model's total holds and its trainable count does not: what a frozen layer
+    does to a table that does not show which layers are frozen."""
+    quantities = {check.quantity for check in failed}
+    return "trainable_params" in quantities and "total_params" not in quantities
 
 
 _LAYOUTS = {"keras2": "Keras 2 (before TF 2.6)", "tf2": "TF 2.6-2.15", "keras3": "Keras 3"}

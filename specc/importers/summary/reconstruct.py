@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from specc.errors import ExpectationError, LayerError, Position, SpeccError
 from specc.importers.summary.parse import PrintedLayer, PrintedSummary, error_at
-from specc.layers.base import Layer, LayerExpect
+from specc.layers.base import Layer, LayerExpect, elements
 from specc.layers.readings import PrintedRow, Reading
 from specc.layers.registry import LAYER_TYPES, nearest_layer_type
+from specc.limits import MAX_LAYERS, ModelLimitError, check_model_limits
 from specc.spec.model import DEFER_WIRING_CHECK, InputSpec, ModelExpect, Spec, first_wiring_problem
 from specc.spec.types import IntPair, Shape
 
@@ -56,6 +57,12 @@ def _chain_end(fitting: list[tuple[str, ...]],
     return tuple(chosen) if tuple(chosen) in fitting else None
 
 
+def _one_order_each(choices: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The choices, each set of inputs once: a commutative merge (Add) reading (a, b)
+    computes what it computes reading (b, a)."""
+    return list({tuple(sorted(choice)): choice for choice in reversed(choices)}.values())[::-1]
+
+
 @dataclass
 class Imported:
     spec: Spec
@@ -82,12 +89,51 @@ def reconstruct(
     if inputs and inputs[0] != 0:
         raise error_at(summary.file, rows[inputs[0]].line, "the InputLayer must be the first row")
     input_row = rows[0] if inputs else None
+    _refuse_variable_sizes(summary.file, rows, given_input=input_shape is not None)
+    _refuse_shared_layers(summary.file, rows)
     body = [(row, [t for t in candidates if t != INPUT_LAYER])
             for row, candidates in zip(rows, types, strict=True) if candidates != [INPUT_LAYER]]
     if not body:
         raise error_at(summary.file, rows[0].line, "the table has an InputLayer and no layers")
+    if len(body) > MAX_LAYERS:
+        raise error_at(summary.file, body[MAX_LAYERS][0].line, f"the table has {len(body):,} "
+                       f"layers; a spec has at most {MAX_LAYERS:,}")
     builder = _Builder(summary, input_row, [row for row, _ in body])
     return builder.build(name, [type_name for _, type_name in body], input_shape)
+
+
+def _refuse_variable_sizes(file: str, rows: list[PrintedLayer], given_input: bool) -> None:
+    """A model built for any input size prints `None` sizes, which hide what each layer does
+    to them (a stride, a padding); only the input's own may be given with --input-shape."""
+    variable = [row for row in rows if row.variable_size]
+    layers = [row for row in variable if row.type_name != INPUT_LAYER]
+    if layers:
+        fix = "print the summary of the model built for one size (keras.Input((224, 224, 3)))"
+    elif variable and not given_input:
+        fix = "give --input-shape H,W,C"
+    else:
+        return
+    row = (layers or variable)[0]
+    raise error_at(file, row.line, f"layer {row.name}: its output shape {row.shape_text} has a "
+                   "variable size (the model takes any input size), which hides what the layers "
+                   f"do to sizes; {fix}")
+
+
+def _refuse_shared_layers(file: str, rows: list[PrintedLayer]) -> None:
+    """A layer called more than once shows as one row listing every call's input, read by
+    others as `name[1][0]` (its second call); a spec calls each layer once."""
+    called_again = {connection.name for row in rows for connection in row.connections
+                    if connection.call > 0 and not connection.cut}
+    for row in rows:
+        if row.name in called_again:
+            evidence = f"layers read `{row.name}[1][0]`, its second call"
+        elif not row.name_cut and any(connection.name == row.name and not connection.cut
+                                      for connection in row.connections):
+            evidence = "it reads its own output"
+        else:
+            continue
+        raise error_at(file, row.line, f"layer {row.name}: is a shared layer, called more than "
+                       f"once ({evidence}); specc models call each layer once")
 
 
 # ---------------------------------------------------------------- types and names
@@ -101,7 +147,8 @@ def snake_case(name: str) -> str:
 
 def _type_candidates(file: str, row: PrintedLayer) -> list[str]:
     """The registered types the printed type can be: itself, or those a cut one starts
-    (narrowed by Keras's default layer names; reconstruction decides between the rest)."""
+    (narrowed by Keras's default layer names, else by a word of the name; reconstruction
+    decides between the rest)."""
     known = [*LAYER_TYPES, INPUT_LAYER]
     if not row.type_cut:
         if row.type_name in known:
@@ -121,6 +168,10 @@ def _type_candidates(file: str, row: PrintedLayer) -> list[str]:
         # Conv2DTranspose, though it starts with conv2d too.
         longest = max(len(snake_case(t)) for t in by_name)
         return [t for t in by_name if len(snake_case(t)) == longest]
+    # Else by a word of the name: block_1_expand_relu (R is a ReLU, not a Reshape.
+    by_word = [t for t in candidates if t.lower() in row.name.lower().split("_")]
+    if by_word:
+        return by_word
     if not candidates:
         nearest = nearest_layer_type(row.type_name)
         hint = f"; the nearest known type is {nearest}" if nearest else ""
@@ -191,6 +242,7 @@ class _Builder:
             shape = self._infer_input_shape(types[0][0])
         shapes: dict[str, Shape] = {input_name: shape}
         layers: list[Layer] = []
+        figures: list[tuple[int, int, int]] = []  # (index, parameters, output elements)
         for index, (row, candidates) in enumerate(zip(self.rows, types, strict=True)):
             sources = self._resolve_inputs(index, entries[index], read, wired, candidates,
                                            shapes)
@@ -201,14 +253,30 @@ class _Builder:
             layers.append(layer)
             try:
                 shapes[layer.name] = row.output_shape or layer.output_shape(in_shapes)
+                figures.append((index, layer.param_count(in_shapes).total,
+                                elements(layer.output_shape(in_shapes))))
             except LayerError as error:
                 raise ExpectationError(
                     f"layer {layer.name} ({type_name}): {error.message}", file=self.file,
                     position=Position(row.line, 1),
                 ) from None
+        self._check_limits(figures, shape)
         spec = self._spec(name, InputSpec.model_construct(name=input_name, shape=shape), layers)
         comments = {key: "; ".join(texts) for key, texts in self.comments.items()}
         return Imported(spec, comments, self.guesses)
+
+    def _check_limits(self, figures: list[tuple[int, int, int]], input_shape: Shape) -> None:
+        """specc's model limits, at the row that crosses one (checked when the spec loads,
+        they would point into a spec never written)."""
+        try:
+            check_model_limits(figures, elements(input_shape))
+        except ModelLimitError as error:
+            if error.index is None:
+                row, label = self.input_row or self.rows[0], "input"
+            else:
+                row = self.rows[error.index]
+                label = f"layer {row.name}"
+            raise error_at(self.file, row.line, f"{label}: {error.message}") from None
 
     def _spec(self, name: str, input_spec: InputSpec, layers: list[Layer]) -> Spec:
         """The validated spec; what specc cannot express is an error at its row."""
@@ -266,6 +334,8 @@ class _Builder:
             raise self._ambiguous(row, entries, options)
         fitting = [choice for choice in choices
                    if self._reproduced(index, candidates, choice, shapes)]
+        if all(LAYER_TYPES[type_name].commutative for type_name in candidates):
+            fitting = _one_order_each(fitting)
         unread = [choice for choice in fitting if all(
             isinstance(entry, str) or name not in read
             for entry, name in zip(entries, choice, strict=True)) and len(set(choice)) == len(choice)]
@@ -349,19 +419,25 @@ class _Builder:
         base = self._base(index, row, sources)
         is_last = index == len(self.rows) - 1
         found = self._fitting_types(base, row, candidates, in_shapes, is_last)
-        if len(candidates) > 1 and len(found) != 1:
+        # `(Conv2D`: only the `)` cut, a whole type name, the likelier than the longer ones
+        whole = row.type_name if len(found) > 1 and row.type_name in found else None
+        if len(candidates) > 1 and len(found) != 1 and not whole:
             which = " or ".join(found or candidates)
             raise error_at(self.file, row.line, f"layer {row.name}: the type is cut to "
                            f"{_cut(row)!r}, and {which} could each print this row; write the "
                            "full type in the table")
-        type_name = next(iter(found)) if found else candidates[0]
+        type_name = whole or (next(iter(found)) if found else candidates[0])
         cls = LAYER_TYPES[type_name]
         base["type"] = type_name
         label = f"{name} ({type_name})"
         if row.name_cut or name != row.name:
             self.note(name, row.line, label, f"the table shows the name as {row.name!r}"
                       + ("…" if row.name_cut else ""))
-        if len(candidates) > 1:
+        if whole:
+            self.note(name, row.line, label, f"guessed: type {type_name} (the table cuts it to "
+                      f"{_cut(row)!r}; {', '.join(t for t in found if t != whole)} also "
+                      "reproduces the row)")
+        elif len(candidates) > 1:
             self.note(name, row.line, label, f"the type is cut to {_cut(row)!r}; only "
                       f"{type_name} of {', '.join(candidates)} reproduces the row")
         if not found:
@@ -376,12 +452,15 @@ class _Builder:
         return chosen.layer
 
     def _base(self, index: int, row: PrintedLayer, sources: tuple[str, ...]) -> dict[str, Any]:
-        """The row's layer without its type: name, `inputs` where not the previous layer, and
-        the printed figures as expectations."""
+        """The row's layer without its type: name, `inputs` where not the previous layer,
+        `trainable: false` where the table shows it frozen, and the printed figures as
+        expectations."""
         previous = self.imported_names[index - 1] if index else self._input_name()
         base: dict[str, Any] = {"name": self.imported_names[index]}
         if sources != (previous,):
             base["inputs"] = sources
+        if row.trainable is False:
+            base["trainable"] = False
         base["expect"] = LayerExpect(shape=row.output_shape, params=row.params)
         return base
 
@@ -410,13 +489,15 @@ class _Builder:
         return [], None
 
     def _output_candidates(self, row: PrintedLayer, in_shapes: tuple[Shape, ...]) -> list[Shape]:
-        """The printed shape; for `multiple`, the input's shape, then the next printed one."""
+        """The printed shape; for one the column cut, that shape read whole; then (for
+        `multiple` too) the input's shape and the next printed one, where they fit the cut."""
         if row.output_shape is not None:
             return [row.output_shape]
         index = self.rows.index(row)
         following = [later.output_shape for later in self.rows[index + 1:] if later.output_shape]
-        candidates = [*in_shapes[:1], *following[:1]]
-        return list(dict.fromkeys(candidates))
+        closed = [row.closed_shape] if row.closed_shape else []
+        candidates = [*closed, *in_shapes[:1], *following[:1]]
+        return [shape for shape in dict.fromkeys(candidates) if row.could_print(shape)]
 
     def _closest(
         self, cls: type[Layer], base: dict[str, Any], row: PrintedLayer,
