@@ -61,6 +61,19 @@ def check_replaceable(path: Path) -> None:
                          "give a file's name")
 
 
+def same_file(first: str, second: str) -> bool:
+    """Whether two command-line paths name one file (`-`, standard input or output, names
+    none): the same path once links are resolved, or an existing file under two names."""
+    if "-" in (first, second):
+        return False
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # either does not exist (yet)
+        return False
+
+
 def _new_file_mode(path: Path) -> int:
     """The permissions open() would give: the replaced file's own, or 0o666 less the umask
     (mkstemp's 0o600 would hide every spec, weights file and checkpoint from the group)."""

@@ -92,14 +92,14 @@ def _parse_input_shape(text: str | None) -> tuple[int, ...] | None:
 
 
 def _check_writable(path: str, spec: str) -> None:
-    from specc.files import check_replaceable
+    from specc.files import check_replaceable, same_file
 
     target = Path(path)
     if not target.parent.is_dir():
         raise SpeccError(f"{path}: the folder {str(target.parent)!r} does not exist")
     if target.is_dir():
         raise SpeccError(f"{path}: is a folder; give the weights file's name")
-    if spec != "-" and os.path.realpath(target) == os.path.realpath(spec):
+    if same_file(path, spec):
         raise SpeccError(f"{path}: is the spec's own file (-o); give the weights another name")
     check_replaceable(target)
 

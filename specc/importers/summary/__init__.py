@@ -12,12 +12,12 @@ input that is not a summary (nothing is written).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from specc.errors import ExitCode, SpeccError
+from specc.files import same_file
 
 if TYPE_CHECKING:
     from specc.expectations import ExpectationCheck
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from specc.spec.writer import render_spec
 
     display = "<stdin>" if args.file == "-" else args.file
-    if _same_file(args.file, args.output):
+    if same_file(args.file, args.output):
         raise SpeccError(f"{args.output}: is the summary being read (FILE); writing the spec "
                          "there would replace it: give the spec another name")
     summary = parse_summary(read_source_text(args.file), display)
@@ -92,15 +92,6 @@ def run(args: argparse.Namespace) -> int:
               "model.summary(show_trainable=True); print the table so, or set "
               "`trainable: false` on the frozen layers", file=sys.stderr)
     return int(ExitCode.EXPECTATION_FAILED if failed else ExitCode.OK)
-
-
-def _same_file(source: str, output: str) -> bool:
-    if "-" in (source, output):
-        return False
-    try:
-        return os.path.samefile(source, output)
-    except OSError:  # either does not exist (yet): not the same file
-        return False
 
 
 def _only_the_split_differs(failed: list[ExpectationCheck]) -> bool:
